@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "oom-adjust",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "oom-adjust", targets: ["oom-adjust"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // The C shim on libmnl: socket, subscription, datagram decoding. No logging, no policy.
+        .target(
+            name: "CNetlink",
+            path: "CNetlink",
+            linkerSettings: [.linkedLibrary("mnl")]
+        ),
+        // Pure: config parsing, rules, matching, decisions. No syscalls, no clock.
+        .target(name: "OOMAdjustCore"),
+        // The edge: proc connector, /proc via dirfds, signals, files.
+        .target(
+            name: "OOMAdjustLinux",
+            dependencies: [
+                "CNetlink",
+                "OOMAdjustCore",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The loop: event → snapshot → decision → write → log.
+        .target(
+            name: "OOMAdjustAgent",
+            dependencies: [
+                "OOMAdjustCore",
+                "OOMAdjustLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "oom-adjust",
+            dependencies: [
+                "OOMAdjustAgent",
+                "OOMAdjustCore",
+                "OOMAdjustLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A tiny program the integration tests copy under unique names: it sleeps, forks, renames itself.
+        .executableTarget(name: "oom-adjust-testproc"),
+        .testTarget(
+            name: "OOMAdjustCoreTests",
+            dependencies: ["OOMAdjustCore"],
+            path: "Tests/OOMAdjustCoreTests"
+        ),
+        .testTarget(
+            name: "CNetlinkTests",
+            dependencies: ["CNetlink", "OOMAdjustLinux"],
+            path: "Tests/CNetlinkTests"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["OOMAdjustCore", "OOMAdjustLinux"],
+            path: "Tests/IntegrationTests"
+        ),
+    ]
+)

@@ -1,0 +1,254 @@
+import Glibc
+import Logging
+import OOMAdjustCore
+import OOMAdjustLinux
+import SystemPackage
+
+/// The daemon: kernel event → process snapshot → decision → write → log, plus sweeps and reloads.
+public final class Agent {
+    private let loader: RuleLoader
+    private var enforcer: Enforcer
+    private let logger: Logger
+    public private(set) var counters = Counters()
+    /// Rules whose EACCES has been logged once already; later refusals are only counted.
+    private var reportedDenials: Set<Int> = []
+    /// How many datagrams one wake-up may handle before signals get a look in, so a storm cannot keep
+    /// SIGTERM or SIGHUP waiting.
+    private let batchesPerWakeup = 32
+
+    public init(loader: RuleLoader, rules: RuleSet, procRoot: ProcRoot, dryRun: Bool, logger: Logger) {
+        self.loader = loader
+        self.enforcer = Enforcer(rules: rules, procRoot: procRoot, dryRun: dryRun)
+        self.logger = logger
+    }
+
+    public var rules: RuleSet { enforcer.rules }
+
+    // MARK: Sweeps
+
+    public struct SweepSummary: Sendable {
+        public var processes = 0
+        public var matched = 0
+        public var adjusted = 0
+        public var denied = 0
+        public var failed = 0
+        public var nanoseconds: UInt64 = 0
+    }
+
+    /// Looks at every process in /proc once.
+    @discardableResult
+    public func sweep(reason: String) -> SweepSummary {
+        var summary = SweepSummary()
+        let start = monotonicNanoseconds()
+        do {
+            try enforcer.procRoot.forEachProcess { pid in
+                let outcome = enforcer.enforce(pid: pid)
+                summary.processes += 1
+                switch outcome {
+                case .unchanged: summary.matched += 1
+                case .adjusted: summary.matched += 1; summary.adjusted += 1
+                case .denied: summary.matched += 1; summary.denied += 1
+                case .failed: summary.failed += 1
+                case .gone, .unmatched: break
+                }
+                record(outcome, pid: pid, trigger: .sweep, eventTimestamp: nil)
+            }
+        } catch {
+            logger.error("cannot list /proc", metadata: ["errno": "\(error)"])
+            summary.failed += 1
+        }
+        summary.nanoseconds = monotonicNanoseconds() - start
+        counters.sweeps += 1
+        counters.lastSweepNanoseconds = summary.nanoseconds
+        logger.info(
+            "sweep finished",
+            metadata: [
+                "reason": "\(reason)", "processes": "\(summary.processes)", "matched": "\(summary.matched)",
+                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "failed": "\(summary.failed)",
+                "duration_ms": "\(Double(summary.nanoseconds / 1000) / 1000)",
+            ])
+        return summary
+    }
+
+    // MARK: The event loop
+
+    /// Runs until SIGTERM or SIGINT. The caller has subscribed `connector` already; the start-up sweep
+    /// runs here, after the subscription, so a process started in between is seen by one or the other.
+    public func run(connector: ProcConnector, signals: SignalChannel) throws(Errno) {
+        sweep(reason: "start-up")
+        let batch = DatagramBatch()
+        var descriptors = [
+            pollfd(fd: connector.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.fileDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            descriptors[0].revents = 0
+            descriptors[1].revents = 0
+            let ready = poll(&descriptors, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw Errno(rawValue: errno)
+            }
+            if descriptors[0].revents != 0 {
+                try drain(connector, into: batch)
+            }
+            if descriptors[1].revents != 0 {
+                while let signal = signals.next() {
+                    if !handle(signal: signal) { return }
+                }
+            }
+        }
+    }
+
+    /// Handles what is queued on the socket, up to a bound. An overflow means the kernel dropped events
+    /// it could not queue: the loss is logged and counted, and a sweep after the drain finds whatever
+    /// those events would have shown.
+    private func drain(_ connector: ProcConnector, into batch: DatagramBatch) throws(Errno) {
+        var lostEvents = false
+        for _ in 0..<batchesPerWakeup {
+            let outcome = try connector.receive(into: batch)
+            switch outcome {
+            case .empty:
+                break
+            case .overflow:
+                lostEvents = true
+                counters.overflows += 1
+                continue
+            case .datagrams(let count):
+                for index in 0..<count { handle(batch.content(at: index)) }
+                continue
+            }
+            break
+        }
+        if lostEvents {
+            logger.warning(
+                "process events were lost: the socket overflowed; sweeping /proc",
+                metadata: ["overflows": "\(counters.overflows)"])
+            sweep(reason: "overflow")
+        }
+    }
+
+    private func handle(_ content: DatagramContent) {
+        let event: ProcessEvent
+        switch content {
+        case .event(let decoded): event = decoded
+        case .ignored: return
+        case .foreign:
+            counters.foreignMessages += 1
+            return
+        case .malformed:
+            counters.malformedMessages += 1
+            return
+        }
+        switch event.kind {
+        case .exec: counters.execEvents += 1
+        case .fork: counters.forkEvents += 1
+        case .comm: counters.commEvents += 1
+        }
+        let outcome = enforcer.enforce(pid: event.pid)
+        record(outcome, pid: event.pid, trigger: Trigger(event.kind), eventTimestamp: event.timestampNanoseconds)
+    }
+
+    /// Returns false when the loop should end.
+    private func handle(signal: CInt) -> Bool {
+        switch signal {
+        case SIGTERM, SIGINT:
+            logger.info("stopping", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+            return false
+        case SIGHUP:
+            reload()
+        case SIGUSR1:
+            logCounters()
+        default:
+            break
+        }
+        return true
+    }
+
+    // MARK: Reload
+
+    /// Re-reads the configuration. On any error the rules in force stay, and every error is logged;
+    /// on success the new rules apply to running processes through a sweep.
+    public func reload() {
+        switch loader.load() {
+        case .failure(let failure):
+            counters.reloadsFailed += 1
+            logger.error(
+                "config reload failed; keeping the previous rules",
+                metadata: ["errors": "\(failure.diagnostics.count)", "rules": "\(enforcer.rules.rules.count)"])
+            for diagnostic in failure.diagnostics {
+                logger.error("config error", metadata: ["diagnostic": "\(diagnostic)"])
+            }
+        case .success(let loaded):
+            counters.reloadsSucceeded += 1
+            for warning in loaded.warnings {
+                logger.warning("config warning", metadata: ["diagnostic": "\(warning)"])
+            }
+            enforcer.rules = loaded.rules
+            reportedDenials.removeAll()
+            logger.info("config reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
+            sweep(reason: "reload")
+        }
+    }
+
+    // MARK: Reporting
+
+    /// Counts an outcome and logs what deserves it: every matched process at debug (the verbose trace),
+    /// the first refusal per rule at error, other failures at warning.
+    private func record(_ outcome: EnforcementOutcome, pid: Int32, trigger: Trigger, eventTimestamp: UInt64?) {
+        counters.count(outcome)
+        switch outcome {
+        case .gone, .unmatched:
+            return
+        case .unchanged(let rule, let comm, let score):
+            trace("already set", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
+        case .adjusted(let rule, let comm, let from, let to):
+            trace(enforcer.dryRun ? "would adjust (dry run)" : "adjusted", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
+        case .denied(let rule, let comm, let from, let to, let error):
+            trace("refused by the kernel", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
+            if reportedDenials.insert(rule).inserted {
+                let location = enforcer.rules.rules[rule].location
+                logger.error(
+                    "the kernel refused to set oom_score_adj: lowering it below the process's floor needs CAP_SYS_RESOURCE, which this agent lacks; further refusals for this rule are only counted",
+                    metadata: [
+                        "rule": "\(location)", "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)",
+                        "errno": "\(error)",
+                    ])
+            }
+        case .failed(let rule, let error):
+            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error)"]
+            if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
+            logger.warning("cannot examine or adjust process", metadata: metadata)
+        }
+    }
+
+    private func trace(
+        _ message: Logger.Message, _ trigger: Trigger, _ pid: Int32, _ comm: Comm, _ rule: Int,
+        from: OOMScore, to: OOMScore, _ eventTimestamp: UInt64?
+    ) {
+        guard logger.logLevel <= .debug else { return }
+        let now = monotonicNanoseconds()
+        var metadata: Logger.Metadata = [
+            "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)",
+            "rule": "\(enforcer.rules.rules[rule].location)", "old": "\(from)", "new": "\(to)",
+        ]
+        if let eventTimestamp, now >= eventTimestamp {
+            metadata["latency_us"] = "\((now - eventTimestamp) / 1000)"
+        }
+        logger.debug(message, metadata: metadata)
+    }
+
+    public func logCounters() {
+        let c = counters
+        logger.info(
+            "counters",
+            metadata: [
+                "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
+                "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
+                "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
+                "overflows": "\(c.overflows)", "sweeps": "\(c.sweeps)", "foreign_messages": "\(c.foreignMessages)",
+                "malformed_messages": "\(c.malformedMessages)", "reloads_ok": "\(c.reloadsSucceeded)",
+                "reloads_failed": "\(c.reloadsFailed)",
+            ])
+    }
+}

@@ -1,0 +1,45 @@
+/// What the agent has done since it started.
+public struct Counters: Sendable {
+    public var execEvents = 0
+    public var forkEvents = 0
+    public var commEvents = 0
+    /// Datagrams dropped because they did not come from the kernel.
+    public var foreignMessages = 0
+    /// Datagrams the decoder refused as malformed.
+    public var malformedMessages = 0
+
+    public var matched = 0
+    public var adjusted = 0
+    public var alreadyRight = 0
+    public var gone = 0
+    public var permissionDenied = 0
+    public var failed = 0
+
+    /// Times the socket overflowed and events were lost (each followed by a sweep).
+    public var overflows = 0
+    public var sweeps = 0
+    public var lastSweepNanoseconds: UInt64 = 0
+    public var reloadsSucceeded = 0
+    public var reloadsFailed = 0
+
+    public init() {}
+
+    mutating func count(_ outcome: EnforcementOutcome) {
+        switch outcome {
+        case .gone: gone += 1
+        case .unmatched: break
+        case .unchanged:
+            matched += 1
+            alreadyRight += 1
+        case .adjusted:
+            matched += 1
+            adjusted += 1
+        case .denied:
+            matched += 1
+            permissionDenied += 1
+        case .failed(let rule, _):
+            if rule != nil { matched += 1 }
+            failed += 1
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import CNetlink
+import Glibc
+import OOMAdjustCore
+import SystemPackage
+
+/// An open `/proc/PID` directory.
+///
+/// Every read and write goes through `openat` on this descriptor. The descriptor stays bound to the
+/// process it was opened for: if that process exits and its PID is reused, calls fail with ESRCH or
+/// ENOENT instead of reaching the newcomer, so a value decided for one process can never land on another.
+public struct ProcessDirectory: ~Copyable {
+    public let pid: Int32
+    let descriptor: CInt
+
+    /// openat(procRoot, "PID", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC).
+    public init(pid: Int32, in procRoot: ProcRoot) throws(Errno) {
+        self.pid = pid
+        let result = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { name in
+            formatDecimal(pid, into: name.baseAddress!)
+            return valueOrErrno { openat(procRoot.descriptor, name.baseAddress!, CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        }
+        descriptor = try result.get()
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads `comm` (what `ps -o comm` shows: the main thread's name, at most 15 bytes).
+    public func readComm() throws(Errno) -> Comm {
+        try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
+            let count = try readFile("comm", into: buffer)
+            return Comm(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    /// Reads `oom_score_adj`.
+    public func readOOMScore() throws(Errno) -> OOMScore {
+        try withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { buffer throws(Errno) in
+            let count = try readFile("oom_score_adj", into: buffer)
+            guard let value = parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<count])),
+                let score = OOMScore(value)
+            else { throw Errno.illegalByteSequence }
+            return score
+        }
+    }
+
+    /// Writes `oom_score_adj`. EACCES means the value is below the process's floor and this process
+    /// lacks CAP_SYS_RESOURCE; ESRCH or ENOENT that the process is gone.
+    public func writeOOMScore(_ score: OOMScore) throws(Errno) {
+        let fd = try valueOrErrno { openat(descriptor, "oom_score_adj", O_WRONLY | O_CLOEXEC) }.get()
+        defer { close(fd) }
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { text throws(Errno) in
+            formatDecimal(Int32(score.rawValue), into: text.baseAddress!)
+            let length = strlen(text.baseAddress!)
+            let written = try valueOrErrno { write(fd, text.baseAddress!, length) }.get()
+            if written != length { throw Errno.ioError }
+        }
+    }
+
+    /// readlinkat(dir, "exe"): the resolved executable, with ` (deleted)` appended by the kernel when the
+    /// file was replaced or removed. Reading another user's link needs CAP_SYS_PTRACE.
+    public func readExecutablePath() throws(Errno) -> [UInt8] {
+        try withUnsafeTemporaryAllocation(byteCount: Int(PATH_MAX), alignment: 1) { buffer throws(Errno) in
+            let count = try valueOrErrno {
+                readlinkat(descriptor, "exe", buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
+            }.get()
+            return Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    /// The raw `cmdline`: arguments separated by NUL, cut at `limit` bytes.
+    public func readCommandLine(limit: Int = 4096) throws(Errno) -> [UInt8] {
+        try withUnsafeTemporaryAllocation(byteCount: limit, alignment: 1) { buffer throws(Errno) in
+            let count = try readFile("cmdline", into: buffer)
+            return Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    /// Reads up to buffer.count bytes of a file in this directory with a single read: /proc files this
+    /// small are produced whole by one read.
+    func readFile(_ name: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        let fd = try valueOrErrno { openat(descriptor, name, O_RDONLY | O_CLOEXEC) }.get()
+        defer { close(fd) }
+        return try valueOrErrno { read(fd, buffer.baseAddress!, buffer.count) }.get()
+    }
+
+    /// The facts the matcher may ask for, read from this directory on demand.
+    public func facts(comm: Comm) -> LiveProcessFacts {
+        LiveProcessFacts(directory: descriptor, comm: comm)
+    }
+}
+
+/// ProcessFacts read lazily from an open `/proc/PID` directory, which must outlive it.
+public struct LiveProcessFacts: ProcessFacts {
+    let directory: CInt
+    public let comm: Comm
+    private var executable: [UInt8]??
+    private var argv0: [UInt8]??
+
+    init(directory: CInt, comm: Comm) {
+        self.directory = directory
+        self.comm = comm
+    }
+
+    public mutating func executableName() -> [UInt8]? {
+        if let cached = executable { return cached }
+        let value = withUnsafeTemporaryAllocation(byteCount: Int(PATH_MAX), alignment: 1) { buffer -> [UInt8]? in
+            let count = readlinkat(directory, "exe", buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
+            guard count > 0 else { return nil }
+            return basename(Array(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
+        }
+        executable = .some(value)
+        return value
+    }
+
+    public mutating func argv0Name() -> [UInt8]? {
+        if let cached = argv0 { return cached }
+        let value = withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { buffer -> [UInt8]? in
+            let fd = openat(directory, "cmdline", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            let count = read(fd, buffer.baseAddress!, buffer.count)
+            guard count > 0 else { return nil }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            let first = bytes.firstIndex(of: 0) ?? bytes.endIndex
+            guard first > 0 else { return nil }
+            return basename(Array(bytes[..<first]))
+        }
+        argv0 = .some(value)
+        return value
+    }
+}

@@ -1,0 +1,69 @@
+// A process for the integration tests to copy under unique names and drive.
+//
+//   oom-adjust-testproc sleep SECONDS          sleep, then exit
+//   oom-adjust-testproc fork SECONDS           fork one child that only sleeps (no exec); print its pid
+//   oom-adjust-testproc rename NAME SECONDS    sleep 0.3 s, rename the main thread to NAME, sleep
+//   oom-adjust-testproc threads COUNT SECONDS  create COUNT short-lived threads, then sleep
+//
+// It prints "ready PID" (and "child PID") on stdout, so a test knows whom to look at.
+import Glibc
+
+let arguments = CommandLine.arguments
+
+/// Unbuffered, so the test reading the pipe sees each line at once.
+func say(_ line: String, to descriptor: CInt = STDOUT_FILENO) {
+    let text = line + "\n"
+    _ = text.withCString { write(descriptor, $0, strlen($0)) }
+}
+
+func usage() -> Never {
+    say("usage: \(arguments[0]) sleep|fork|rename|threads ...", to: STDERR_FILENO)
+    exit(64)
+}
+
+/// prctl(2) is variadic, which Swift cannot call; on x86-64 and arm64 a fixed five-argument call is
+/// what glibc's prctl reads.
+func setThreadName(_ name: String) {
+    typealias Prctl = @convention(c) (CInt, UInt, UInt, UInt, UInt) -> CInt
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl") else { exit(70) }
+    let prctl = unsafeBitCast(symbol, to: Prctl.self)
+    let PR_SET_NAME: CInt = 15
+    _ = name.withCString { prctl(PR_SET_NAME, UInt(bitPattern: $0), 0, 0, 0) }
+}
+guard arguments.count >= 3 else { usage() }
+func seconds(_ text: String) -> UInt32 { UInt32(text) ?? 30 }
+
+switch arguments[1] {
+case "sleep":
+    say("ready \(getpid())")
+    sleep(seconds(arguments[2]))
+case "fork":
+    let child = fork()
+    if child == 0 {
+        sleep(seconds(arguments[2]))
+        exit(0)
+    }
+    say("ready \(getpid())")
+    say("child \(child)")
+    sleep(seconds(arguments[2]))
+    kill(child, SIGKILL)
+    waitpid(child, nil, 0)
+case "rename":
+    guard arguments.count >= 4 else { usage() }
+    say("ready \(getpid())")
+    usleep(300_000)
+    setThreadName(arguments[2])
+    say("renamed")
+    sleep(seconds(arguments[3]))
+case "threads":
+    guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
+    for _ in 0..<count {
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { _ in nil }, nil)
+        pthread_join(thread, nil)
+    }
+    say("ready \(getpid())")
+    sleep(seconds(arguments[3]))
+default:
+    usage()
+}

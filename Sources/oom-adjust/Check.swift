@@ -1,0 +1,33 @@
+import ArgumentParser
+import OOMAdjustAgent
+import Glibc
+import OOMAdjustCore
+
+extension OOMAdjust {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the configuration: print every error and warning with PATH:LINE.",
+            discussion: "Exits 0 when the configuration is valid (warnings allowed) and 2 when it is not."
+        )
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() throws {
+            switch RuleLoader(configPath: options.config).load() {
+            case .failure(let failure):
+                for diagnostic in failure.diagnostics { printError(diagnostic.description) }
+                printError("\(options.config): \(failure.diagnostics.count) error(s); the configuration is invalid")
+                throw ExitStatus.configInvalid
+            case .success(let loaded):
+                for warning in loaded.warnings { printError(warning.description) }
+                print("\(options.config): \(loaded.rules.rules.count) rule(s), valid")
+            }
+        }
+    }
+}
+
+/// Prints a line to stderr with one write(2).
+func printError(_ line: String) {
+    let text = line + "\n"
+    _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+}
