@@ -115,6 +115,7 @@ public final class Agent {
                 counters.overflows += 1
                 continue
             case .datagrams(let count):
+                counters.datagrams += count
                 for index in 0..<count { handle(batch.content(at: index)) }
                 continue
             }
@@ -243,7 +244,7 @@ public final class Agent {
         logger.info(
             "counters",
             metadata: [
-                "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
+                "datagrams": "\(c.datagrams)", "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
                 "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
                 "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
                 "overflows": "\(c.overflows)", "sweeps": "\(c.sweeps)", "foreign_messages": "\(c.foreignMessages)",

@@ -1,5 +1,7 @@
 /// What the agent has done since it started.
 public struct Counters: Sendable {
+    /// Every datagram read from the socket, whatever it held: what the socket filter let through.
+    public var datagrams = 0
     public var execEvents = 0
     public var forkEvents = 0
     public var commEvents = 0
