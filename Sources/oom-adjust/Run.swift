@@ -19,6 +19,21 @@ extension OOMAdjust {
         @OptionGroup var config: ConfigOptions
         @OptionGroup var enforcement: EnforcementOptions
 
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Run under SCHED_FIFO at this priority (1-99) with all memory locked, so a busy machine cannot delay the agent. Needs CAP_SYS_NICE and CAP_IPC_LOCK.",
+                valueName: "priority"))
+        var realtimePriority: Int?
+
+        func validate() throws {
+            if let priority = realtimePriority, !RealtimeScheduling.priorities.contains(priority) {
+                throw ValidationError(
+                    "--realtime-priority must be a SCHED_FIFO priority from 1 to 99, e.g. --realtime-priority 10 (stay below 50, where the kernel runs threaded interrupt handlers); got \(priority)"
+                )
+            }
+        }
+
         func run() throws {
             LineLogHandler.bootstrap(verbose: enforcement.verbose)
             let logger = Logger(label: "oom-adjust")
@@ -48,6 +63,10 @@ extension OOMAdjust {
                     "receive_buffer_bytes": "\(connector.receiveBufferBytes)",
                     "dry_run": "\(enforcement.dryRun)",
                 ])
+            // Before the start-up sweep, so that the sweep and every event after it run in real time.
+            if let priority = realtimePriority {
+                try enterRealtime(priority: priority, logger: logger)
+            }
             let agent = Agent(
                 loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
             do {
@@ -59,4 +78,44 @@ extension OOMAdjust {
             connector.unsubscribe()
         }
     }
+}
+
+/// Switches to SCHED_FIFO and locks memory, or logs which capability or limit is missing and exits 1.
+private func enterRealtime(priority: Int, logger: Logger) throws {
+    do {
+        try RealtimeScheduling.setFIFO(priority: priority)
+    } catch {
+        var metadata: Logger.Metadata = ["priority": "\(priority)", "errno": "\(error)"]
+        if let limit = try? RealtimeScheduling.priorityLimit() { metadata["rlimit_rtprio"] = "\(limit)" }
+        if error == .notPermitted {
+            logger.error(
+                "cannot switch to SCHED_FIFO: the agent lacks CAP_SYS_NICE and RLIMIT_RTPRIO is below the priority (or its cgroup has no real-time budget); grant CAP_SYS_NICE (systemd: AmbientCapabilities=CAP_SYS_NICE) or raise LimitRTPRIO=, or drop --realtime-priority",
+                metadata: metadata)
+        } else {
+            logger.error("cannot switch to SCHED_FIFO", metadata: metadata)
+        }
+        throw ExitStatus.failure
+    }
+    do {
+        try RealtimeScheduling.lockMemory()
+    } catch {
+        var metadata: Logger.Metadata = ["errno": "\(error)"]
+        if let limit = try? RealtimeScheduling.memoryLockLimit() {
+            metadata["rlimit_memlock"] = limit == UInt64.max ? "infinity" : "\(limit)"
+        }
+        switch error {
+        case .notPermitted:
+            logger.error(
+                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is 0; grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK) or raise LimitMEMLOCK=, or drop --realtime-priority",
+                metadata: metadata)
+        case .noMemory:
+            logger.error(
+                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is smaller than what it maps; grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK) or raise LimitMEMLOCK= (infinity), or drop --realtime-priority",
+                metadata: metadata)
+        default:
+            logger.error("cannot lock the agent's memory", metadata: metadata)
+        }
+        throw ExitStatus.failure
+    }
+    logger.info("running in real time", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)", "memory": "locked"])
 }
