@@ -1,8 +1,9 @@
 // A process for the integration tests to copy under unique names and drive.
 //
 //   oom-adjust-testproc sleep SECONDS          sleep, then exit
-//   oom-adjust-testproc fork SECONDS           fork one child that only sleeps (no exec); print its pid
+//   oom-adjust-testproc fork DELAY_MS SECONDS  wait DELAY_MS, fork one child that only sleeps (no exec)
 //   oom-adjust-testproc rename NAME SECONDS    sleep 0.3 s, rename the main thread to NAME, sleep
+//   oom-adjust-testproc exec DELAY_MS PATH ARGS...  wait DELAY_MS, then execv(PATH, [PATH] + ARGS)
 //   oom-adjust-testproc threads COUNT SECONDS  create COUNT short-lived threads, then sleep
 //
 // It prints "ready PID" (and "child PID") on stdout, so a test knows whom to look at.
@@ -38,14 +39,16 @@ case "sleep":
     say("ready \(getpid())")
     sleep(seconds(arguments[2]))
 case "fork":
+    guard arguments.count >= 4 else { usage() }
+    say("ready \(getpid())")
+    usleep((UInt32(arguments[2]) ?? 0) * 1000)
     let child = fork()
     if child == 0 {
-        sleep(seconds(arguments[2]))
+        sleep(seconds(arguments[3]))
         exit(0)
     }
-    say("ready \(getpid())")
     say("child \(child)")
-    sleep(seconds(arguments[2]))
+    sleep(seconds(arguments[3]))
     kill(child, SIGKILL)
     waitpid(child, nil, 0)
 case "rename":
@@ -55,6 +58,14 @@ case "rename":
     setThreadName(arguments[2])
     say("renamed")
     sleep(seconds(arguments[3]))
+case "exec":
+    guard arguments.count >= 4 else { usage() }
+    say("ready \(getpid())")
+    usleep((UInt32(arguments[2]) ?? 0) * 1000)
+    let argv = arguments[3...].map { strdup($0) } + [nil]
+    execv(arguments[3], argv)
+    say("exec failed: errno \(errno)", to: STDERR_FILENO)
+    exit(71)
 case "threads":
     guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
     for _ in 0..<count {

@@ -1,0 +1,321 @@
+import Foundation
+import Testing
+
+/// Shared machinery for the root integration tests: the built binaries, uniquely named test processes,
+/// a running agent whose log can be waited on, and cleanup that happens even when a test fails.
+///
+/// Safety: every process these tests touch is one they spawned from a copy of `oom-adjust-testproc`
+/// under a name unique to this run, and every config names only such processes.
+enum Harness {
+    /// Set in CI: a test that cannot run (not root, no proc connector) fails instead of skipping.
+    static let skipsAreFailures = ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ROOT_TESTS"] == "1"
+
+    /// Root, and the proc connector answers: what the agent itself needs.
+    static let privilegesAvailable: Bool = {
+        guard getuid() == 0 else { return false }
+        return FileManager.default.fileExists(atPath: "/proc/self/oom_score_adj")
+    }()
+
+    /// Whether root-only tests run: when they can, and in CI always (where missing privileges must fail).
+    static var rootTestsEnabled: Bool { privilegesAvailable || skipsAreFailures }
+
+    /// Call first in every root test: records a clear failure when the test cannot do its job.
+    static func requirePrivileges() throws {
+        if !privilegesAvailable {
+            let reason = "needs root and /proc (OOM_ADJUST_REQUIRE_ROOT_TESTS=1 turns this skip into a failure)"
+            Issue.record(Comment(rawValue: reason))
+            throw HarnessError(reason)
+        }
+    }
+
+    /// Whether this process may lower oom_score_adj below 0 (CAP_SYS_RESOURCE, bit 24 of CapEff).
+    static let hasSysResource: Bool = {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+            let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << 24) != 0
+    }()
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The directory of the built products: beside the test bundle, or OOM_ADJUST_BIN_DIR.
+    static let binDirectory: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["OOM_ADJUST_BIN_DIR"] {
+            return URL(fileURLWithPath: explicit)
+        }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("oom-adjust").path) {
+                return url
+            }
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }()
+
+    static var agentBinary: String { binDirectory.appendingPathComponent("oom-adjust").path }
+    static var testProcessBinary: String { binDirectory.appendingPathComponent("oom-adjust-testproc").path }
+
+    /// A process name unique to this run and at most 15 bytes, so it is a whole comm.
+    static func uniqueName(_ tag: String) -> String {
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return String(("oa" + random + tag).prefix(15))
+    }
+
+    /// Polls `condition` every 10 ms until it holds or `seconds` pass. Deadlines are generous: they
+    /// bound a failing test, they never measure speed.
+    @discardableResult
+    static func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(10_000)
+        }
+        return try condition()
+    }
+
+    /// `/proc/PID/oom_score_adj`, or nil when the process is gone.
+    static func score(of pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8) else { return nil }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Sets a process's value directly, as root, to stage a scenario.
+    static func setScore(_ value: Int, of pid: Int32) throws {
+        try "\(value)\n".write(toFile: "/proc/\(pid)/oom_score_adj", atomically: false, encoding: .utf8)
+    }
+
+    /// Runs a command to completion and returns its exit status and output (captured through files,
+    /// so neither stream can fill up and block the child).
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
+        throws -> (status: Int32, stdout: String, stderr: String)
+    {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("oa-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout")
+        let errURL = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment ?? cleanEnvironment
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        )
+    }
+
+    /// This environment without what would change how the agent logs or notifies (the tests may
+    /// themselves run under systemd), so log lines have the plain format the tests read.
+    static var cleanEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS"] {
+            environment.removeValue(forKey: key)
+        }
+        return environment
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A scratch directory, the test processes and agents of one test, all removed and killed by
+/// `cleanUp()`, which every test defers.
+final class Scenario: @unchecked Sendable {
+    let directory: URL
+    private var processes: [Process] = []
+    /// Processes started by our processes (forked children), killed first: they may hold the pipes
+    /// through which Foundation learns that their parent exited.
+    private var descendants: [Int32] = []
+    private let lock = NSLock()
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("oa-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// Kills (SIGKILL) and reaps every process this scenario started, then removes its files.
+    func cleanUp() {
+        lock.lock()
+        let all = processes
+        processes.removeAll()
+        for pid in descendants { kill(pid, SIGKILL) }
+        descendants.removeAll()
+        lock.unlock()
+        for process in all where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for process in all { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Registers a process one of ours forked, so cleanup kills it too. It is reaped by its parent.
+    func trackDescendant(_ pid: Int32) {
+        lock.lock()
+        descendants.append(pid)
+        lock.unlock()
+    }
+
+    func track(_ process: Process) {
+        lock.lock()
+        processes.append(process)
+        lock.unlock()
+    }
+
+    /// Writes a config file (root-owned, mode 0644) and returns its path.
+    @discardableResult
+    func writeConfig(_ text: String, name: String = "oom_adjust.conf") throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        chmod(url.path, 0o644)
+        return url.path
+    }
+
+    /// A copy of the test program under `name`, so its comm and exe basename are `name`.
+    func program(named name: String) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.copyItem(atPath: Harness.testProcessBinary, toPath: url.path)
+        }
+        return url.path
+    }
+
+    /// Starts the test program under `name` with `arguments` and waits for its "ready PID" line.
+    func spawn(_ name: String, _ arguments: [String]) throws -> TestProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try program(named: name))
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        track(process)
+        let test = TestProcess(process: process, output: output.fileHandleForReading)
+        guard test.waitForLine(prefix: "ready ") != nil else {
+            throw HarnessError("\(name) did not report ready")
+        }
+        return test
+    }
+
+    /// Starts `oom-adjust run` and waits for its start-up sweep to finish.
+    func startAgent(config: String, arguments: [String] = ["-v"], environment: [String: String]? = nil)
+        throws -> AgentProcess
+    {
+        let agent = try AgentProcess(config: config, arguments: arguments, environment: environment, in: self)
+        guard agent.waitForLog("reason=start-up") else {
+            throw HarnessError("the agent did not finish its start-up sweep; log:\n\(agent.log)")
+        }
+        return agent
+    }
+}
+
+/// A running copy of the test program.
+final class TestProcess: @unchecked Sendable {
+    let process: Process
+    private let output: FileHandle
+    private var buffered = ""
+
+    init(process: Process, output: FileHandle) {
+        self.process = process
+        self.output = output
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Reads stdout lines until one starts with `prefix`; returns the rest of that line.
+    func waitForLine(prefix: String, seconds: Double = 10) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let range = buffered.range(of: "(^|\n)\(NSRegularExpression.escapedPattern(for: prefix))[^\n]*\n", options: .regularExpression) {
+                let line = buffered[range].trimmingCharacters(in: .newlines)
+                buffered.removeSubrange(buffered.startIndex..<range.upperBound)
+                return String(line.dropFirst(prefix.count))
+            }
+            let data = output.availableData
+            if data.isEmpty { return nil }
+            buffered += String(decoding: data, as: UTF8.self)
+        }
+        return nil
+    }
+
+    var score: Int? { Harness.score(of: pid) }
+}
+
+/// `oom-adjust run`, with stderr captured to a file that tests wait on.
+final class AgentProcess: @unchecked Sendable {
+    let process: Process
+    let logURL: URL
+
+    init(config: String, arguments: [String], environment: [String: String]?, in scenario: Scenario) throws {
+        logURL = scenario.directory.appendingPathComponent("agent-\(UUID().uuidString.prefix(6)).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.agentBinary)
+        process.arguments = ["run", "--config", config] + arguments
+        process.environment = environment ?? Harness.cleanEnvironment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        try process.run()
+        scenario.track(process)
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Log lines containing every one of `fragments`.
+    func lines(containing fragments: String...) -> [String] {
+        log.split(separator: "\n").map(String.init).filter { line in fragments.allSatisfy(line.contains) }
+    }
+
+    /// Waits until a log line contains every one of `fragments`.
+    @discardableResult
+    func waitForLog(_ fragments: String..., seconds: Double = 20) -> Bool {
+        Harness.waitUntil(seconds: seconds) {
+            log.split(separator: "\n").contains { line in fragments.allSatisfy(line.contains) }
+        }
+    }
+
+    /// How many log lines contain all `fragments`.
+    func count(_ fragments: String...) -> Int {
+        log.split(separator: "\n").filter { line in fragments.allSatisfy(line.contains) }.count
+    }
+
+    func send(_ signal: Int32) { kill(pid, signal) }
+
+    /// Sends `signal` and waits for the exit; returns the exit status, or nil when it did not exit in
+    /// time (it is then killed).
+    func stop(with signal: Int32 = SIGTERM, seconds: Double = 10) -> Int32? {
+        send(signal)
+        let exited = Harness.waitUntil(seconds: seconds) { !process.isRunning }
+        guard exited else {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+
+    /// Logs the counters (SIGUSR1) and returns the value of `name` from the newest counters line.
+    func counter(_ name: String, seconds: Double = 10) -> Int? {
+        let before = count("info counters")
+        send(SIGUSR1)
+        guard Harness.waitUntil(seconds: seconds, { count("info counters") > before }) else { return nil }
+        guard let line = lines(containing: "info counters").last,
+            let field = line.split(separator: " ").first(where: { $0.hasPrefix("\(name)=") })
+        else { return nil }
+        return Int(field.dropFirst(name.count + 1))
+    }
+}
