@@ -31,6 +31,7 @@ public final class Agent {
         public var matched = 0
         public var adjusted = 0
         public var denied = 0
+        public var untrusted = 0
         public var failed = 0
         public var nanoseconds: UInt64 = 0
     }
@@ -48,6 +49,7 @@ public final class Agent {
                 case .unchanged: summary.matched += 1
                 case .adjusted: summary.matched += 1; summary.adjusted += 1
                 case .denied: summary.matched += 1; summary.denied += 1
+                case .untrusted: summary.matched += 1; summary.untrusted += 1
                 case .failed: summary.failed += 1
                 case .gone, .unmatched: break
                 }
@@ -60,11 +62,12 @@ public final class Agent {
         summary.nanoseconds = monotonicNanoseconds() - start
         counters.sweeps += 1
         counters.lastSweepNanoseconds = summary.nanoseconds
+        counters.lastSweepMatched = summary.matched
         logger.info(
             "sweep finished",
             metadata: [
                 "reason": "\(reason)", "processes": "\(summary.processes)", "matched": "\(summary.matched)",
-                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "failed": "\(summary.failed)",
+                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "untrusted": "\(summary.untrusted)", "failed": "\(summary.failed)",
                 "duration_ms": "\(Double(summary.nanoseconds / 1000) / 1000)",
             ])
         return summary
@@ -74,8 +77,10 @@ public final class Agent {
 
     /// Runs until SIGTERM or SIGINT. The caller has subscribed `connector` already; the start-up sweep
     /// runs here, after the subscription, so a process started in between is seen by one or the other.
-    public func run(connector: ProcConnector, signals: SignalChannel) throws(Errno) {
+    /// `duties` (readiness, watchdog, metrics) get a turn after every wake-up and bound each sleep.
+    public func run(connector: ProcConnector, signals: SignalChannel, duties: ServiceDuties? = nil) throws(Errno) {
         sweep(reason: "start-up")
+        duties?.ready(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         let batch = DatagramBatch()
         var descriptors = [
             pollfd(fd: connector.fileDescriptor, events: Int16(POLLIN), revents: 0),
@@ -84,7 +89,7 @@ public final class Agent {
         while true {
             descriptors[0].revents = 0
             descriptors[1].revents = 0
-            let ready = poll(&descriptors, 2, -1)
+            let ready = poll(&descriptors, 2, duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw Errno(rawValue: errno)
@@ -94,9 +99,15 @@ public final class Agent {
             }
             if descriptors[1].revents != 0 {
                 while let signal = signals.next() {
-                    if !handle(signal: signal) { return }
+                    if signal == SIGHUP { duties?.reloading(now: monotonicNanoseconds()) }
+                    if !handle(signal: signal) {
+                        duties?.stopping()
+                        return
+                    }
+                    if signal == SIGHUP { duties?.reloaded(counters, rules: rules.rules.count, now: monotonicNanoseconds()) }
                 }
             }
+            duties?.tick(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         }
     }
 
@@ -146,7 +157,7 @@ public final class Agent {
         case .fork: counters.forkEvents += 1
         case .comm: counters.commEvents += 1
         }
-        let outcome = enforcer.enforce(pid: event.pid)
+        let outcome = enforcer.enforce(pid: event.pid, occasion: event.kind == .comm ? .commChange : .execForkOrSweep)
         record(outcome, pid: event.pid, trigger: Trigger(event.kind), eventTimestamp: event.timestampNanoseconds)
     }
 
@@ -201,6 +212,14 @@ public final class Agent {
         switch outcome {
         case .gone, .unmatched:
             return
+        case .untrusted(let rule, let comm, let refusal):
+            guard logger.logLevel <= .debug else { return }
+            logger.debug(
+                "protection refused by the trust policy",
+                metadata: [
+                    "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)",
+                    "rule": "\(enforcer.rules.rules[rule].location)", "reason": "\(refusal)",
+                ])
         case .unchanged(let rule, let comm, let score):
             trace("already set", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
         case .adjusted(let rule, let comm, let from, let to):

@@ -16,11 +16,15 @@ public struct Counters: Sendable {
     public var gone = 0
     public var permissionDenied = 0
     public var failed = 0
+    /// Processes a protective rule matched but the trust policy refused to adjust.
+    public var refused = 0
 
     /// Times the socket overflowed and events were lost (each followed by a sweep).
     public var overflows = 0
     public var sweeps = 0
     public var lastSweepNanoseconds: UInt64 = 0
+    /// Processes a rule matched in the last sweep: how many the agent is watching over now.
+    public var lastSweepMatched = 0
     public var reloadsSucceeded = 0
     public var reloadsFailed = 0
 
@@ -30,6 +34,9 @@ public struct Counters: Sendable {
         switch outcome {
         case .gone: gone += 1
         case .unmatched: break
+        case .untrusted:
+            matched += 1
+            refused += 1
         case .unchanged:
             matched += 1
             alreadyRight += 1

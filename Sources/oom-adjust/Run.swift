@@ -18,6 +18,7 @@ extension OOMAdjust {
 
         @OptionGroup var config: ConfigOptions
         @OptionGroup var enforcement: EnforcementOptions
+        @OptionGroup(title: "Service options") var service: ServiceOptions
 
         @Option(
             name: .long,
@@ -70,7 +71,7 @@ extension OOMAdjust {
             let agent = Agent(
                 loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
             do {
-                try agent.run(connector: connector, signals: signals)
+                try agent.run(connector: connector, signals: signals, duties: service.makeDuties(logger: logger))
             } catch {
                 logger.error("the event loop failed", metadata: ["errno": "\(error)"])
                 throw ExitStatus.failure

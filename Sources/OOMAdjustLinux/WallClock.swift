@@ -1,0 +1,20 @@
+import Glibc
+
+/// CLOCK_REALTIME in nanoseconds since the epoch: for reports to people and to Prometheus, never for
+/// deadlines (those use `monotonicNanoseconds`).
+public func realtimeNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// A wall-clock time as `HH:MM:SS ZONE` in the machine's local time zone (localtime_r + strftime), the
+/// form `systemctl status` readers compare with the journal.
+public func localClockTime(unixNanoseconds: UInt64) -> String {
+    var seconds = time_t(unixNanoseconds / 1_000_000_000)
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = strftime(&buffer, buffer.count, "%H:%M:%S %Z", &parts)
+    return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
