@@ -21,6 +21,8 @@ public enum EnforcementOutcome: Equatable {
     case gone
     /// No rule names it.
     case unmatched(Comm)
+    /// A protective rule matched, but the trust policy refused it: the process was left as it is.
+    case untrusted(rule: Int, comm: Comm, TrustRefusal)
     /// A rule matched and the process already had its value: nothing was written.
     case unchanged(rule: Int, comm: Comm, score: OOMScore)
     /// A rule matched and the value was written (or, in a dry run, would have been).
@@ -48,7 +50,8 @@ public struct Enforcer {
         self.dryRun = dryRun
     }
 
-    public func enforce(pid: Int32) -> EnforcementOutcome {
+    /// `occasion` is `.commChange` for a rename, which may never grant protection.
+    public func enforce(pid: Int32, occasion: RuleSet.Occasion = .execForkOrSweep) -> EnforcementOutcome {
         let directory: ProcessDirectory
         do {
             directory = try ProcessDirectory(pid: pid, in: procRoot)
@@ -61,8 +64,13 @@ public struct Enforcer {
         } catch {
             return Self.isGone(error) ? .gone : .failed(rule: nil, error)
         }
-        var facts = directory.facts(comm: comm)
-        guard let index = rules.firstMatch(for: &facts) else { return .unmatched(comm) }
+        var facts = directory.facts(comm: comm, procRoot: procRoot)
+        let index: Int
+        switch rules.verdict(for: &facts, occasion: occasion) {
+        case .noMatch: return .unmatched(comm)
+        case .untrusted(let rule, let refusal): return .untrusted(rule: rule, comm: comm, refusal)
+        case .apply(let rule): index = rule
+        }
         let desired = rules.rules[index].score
         let current: OOMScore
         do {

@@ -1,29 +1,53 @@
 import OOMAdjustCore
 import OOMAdjustLinux
 
-/// Reads and parses the configuration: every file, every finding.
+/// Reads and parses the configuration: the main file, then the drop-in directory's `*.conf` files in
+/// lexical order. Every file, every finding.
 public struct RuleLoader: Sendable {
     public let configPath: String
+    public let dropInDirectory: String
+    public let loginDefsPath: String
 
-    public init(configPath: String) {
+    /// `dropInDirectory` defaults to `oom_adjust.d` beside the main file (`/etc/oom_adjust.d`).
+    public init(configPath: String, dropInDirectory: String? = nil, loginDefsPath: String = "/etc/login.defs") {
         self.configPath = configPath
+        self.dropInDirectory = dropInDirectory ?? Self.defaultDropInDirectory(for: configPath)
+        self.loginDefsPath = loginDefsPath
+    }
+
+    static func defaultDropInDirectory(for configPath: String) -> String {
+        guard let slash = configPath.lastIndex(of: "/") else { return "oom_adjust.d" }
+        return String(configPath[...slash]) + "oom_adjust.d"
     }
 
     public struct Loaded: Sendable {
         public let rules: RuleSet
         public let warnings: [ConfigDiagnostic]
+        /// Every file read, main file first.
+        public let files: [String]
     }
 
     /// The rules, or every error found (never only the first).
     public func load() -> Result<Loaded, LoadFailure> {
         var parsed = ParsedConfig()
-        switch ConfigFile.read(path: configPath) {
-        case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: configPath))
+        var files = [configPath]
+        switch DropInDirectory.files(in: dropInDirectory) {
+        case .success(let dropIns): files += dropIns
         case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
+        }
+        for path in files {
+            switch ConfigFile.read(path: path) {
+            case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: path, users: SystemAccounts.uid(named:)))
+            case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
+            }
         }
         let errors = parsed.errors
         guard errors.isEmpty else { return .failure(LoadFailure(diagnostics: errors)) }
-        return .success(Loaded(rules: RuleSet(parsed.rules), warnings: parsed.warnings + parsed.duplicateWarnings))
+        let policy = TrustPolicy(systemUIDLimit: SystemAccounts.firstUserUID(loginDefsPath: loginDefsPath))
+        return .success(
+            Loaded(
+                rules: RuleSet(parsed.rules, policy: policy), warnings: parsed.warnings + parsed.duplicateWarnings,
+                files: files))
     }
 }
 

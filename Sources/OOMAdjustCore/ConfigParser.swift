@@ -10,7 +10,10 @@ public enum ConfigParser {
     /// NAME_MAX: a rule name longer than any file name cannot name an executable.
     public static let maximumNameLength = 255
 
-    public static func parse(_ bytes: [UInt8], path: String) -> ParsedConfig {
+    /// Looks up an account name (`user=NAME`); nil when there is none. Injected so parsing stays pure.
+    public typealias UserResolver = (String) -> UInt32?
+
+    public static func parse(_ bytes: [UInt8], path: String, users: UserResolver = { _ in nil }) -> ParsedConfig {
         var result = ParsedConfig()
         guard bytes.count <= maximumFileSize else {
             result.diagnostics.append(
@@ -25,15 +28,19 @@ public enum ConfigParser {
             lineNumber += 1
             var end = start
             while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
-            parseLine(bytes[start..<end], at: SourceLocation(path: path, line: lineNumber), into: &result)
+            parseLine(bytes[start..<end], at: SourceLocation(path: path, line: lineNumber), users: users, into: &result)
             start = end + 1
         }
         return result
     }
 
-    static func parseLine(_ raw: ArraySlice<UInt8>, at location: SourceLocation, into result: inout ParsedConfig) {
+    static func parseLine(
+        _ raw: ArraySlice<UInt8>, at location: SourceLocation, users: UserResolver, into result: inout ParsedConfig
+    ) {
+        var valid = true
         func error(_ message: String) {
             result.diagnostics.append(ConfigDiagnostic(.error, path: location.path, line: location.line, message))
+            valid = false
         }
         guard raw.count <= maximumLineLength else {
             return error("line is \(raw.count) bytes long; the limit is \(maximumLineLength)")
@@ -44,46 +51,111 @@ public enum ConfigParser {
         guard let text = String(validating: raw, as: UTF8.self) else {
             return error("line is not valid UTF-8; save the file as UTF-8 (or plain ASCII)")
         }
-        let tokens = tokenize(text)
+        let tokens: [String]
+        switch tokenize(text) {
+        case .success(let found): tokens = found
+        case .failure(let problem): return error(problem.message)
+        }
         guard let name = tokens.first else { return }
         guard tokens.count >= 2 else {
             return error("`\(name)` has no value; write `NAME VALUE`, e.g. `sshd -17` or `sshd score=-900`")
         }
-        let nameBytes = Array(name.utf8)
-        var valid = true
-        if nameBytes.count > maximumNameLength {
-            error("name is \(nameBytes.count) bytes long; the limit is \(maximumNameLength)")
-            valid = false
-        }
+        let pattern = parseName(name, error: error)
         var parsedValue: (score: OOMScore, spelling: String)?
         switch parseValue(tokens[1]) {
         case .success(let score): parsedValue = (score, tokens[1])
-        case .failure(let problem):
-            error(problem.message)
-            valid = false
+        case .failure(let problem): error(problem.message)
         }
-        for extra in tokens.dropFirst(2) {
-            error("unexpected `\(extra)` after the value; a rule is `NAME VALUE`, and `#` starts a comment")
-            valid = false
+        var qualifiers: [Qualifier] = []
+        var trustsName = false
+        var seenKeys: Set<Substring> = []
+        for token in tokens.dropFirst(2) {
+            guard let equals = token.firstIndex(of: "=") else {
+                error("unexpected `\(token)` after the value; qualifiers are KEY=VALUE (\(QualifierParser.known)), and `#` starts a comment")
+                continue
+            }
+            let key = token[..<equals]
+            let value = String(token[token.index(after: equals)...])
+            guard seenKeys.insert(key).inserted else {
+                error("`\(key)=` appears twice; a rule's qualifiers must all hold, so give each once")
+                continue
+            }
+            if key == "trust" {
+                if value == "name" { trustsName = true } else { error("`trust=\(value)`: the only opt-out is trust=name") }
+                continue
+            }
+            switch QualifierParser.parse(key: key, value: value, users: users) {
+            case .success(let qualifier): qualifiers.append(qualifier)
+            case .failure(let problem): error(problem.message)
+            }
         }
-        guard valid, let value = parsedValue else { return }
+        guard valid, let pattern, let value = parsedValue else { return }
         result.rules.append(
-            Rule(name: NamePattern(name: nameBytes), score: value.score, valueSpelling: value.spelling,
-                 location: location))
+            Rule(
+                name: pattern, score: value.score, valueSpelling: value.spelling, qualifiers: qualifiers,
+                trustsName: trustsName, location: location))
+    }
+
+    static func parseName(_ name: String, error report: (String) -> Void) -> NamePattern? {
+        let bytes = Array(name.utf8)
+        guard bytes.count <= maximumNameLength else {
+            report("name is \(bytes.count) bytes long; the limit is \(maximumNameLength)")
+            return nil
+        }
+        guard Glob.isPattern(name) else { return NamePattern(name: bytes) }
+        do {
+            return .glob(try Glob(name))
+        } catch {
+            report("NAME: \(error)")
+            return nil
+        }
     }
 
     /// Splits on any whitespace and drops a comment: `#` at the start of a token begins one, so a name
-    /// may still contain `#` inside it.
-    static func tokenize(_ line: String) -> [String] {
+    /// may still contain `#` inside it. Double quotes group a value with spaces
+    /// (`cmdline="java -jar *"`), with `\"` and `\\` inside them.
+    static func tokenize(_ line: String) -> Result<[String], ValueProblem> {
         var tokens: [String] = []
-        for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }) {
-            if token.hasPrefix("#") { break }
-            tokens.append(String(token))
+        var current = ""
+        var inToken = false
+        var quoted = false
+        var characters = line.makeIterator()
+        while let character = characters.next() {
+            if quoted {
+                switch character {
+                case "\"":
+                    quoted = false
+                case "\\":
+                    guard let next = characters.next() else { break }
+                    current.append(next)
+                default:
+                    current.append(character)
+                }
+                continue
+            }
+            switch character {
+            case " ", "\t", "\r", "\u{0B}", "\u{0C}":
+                if inToken { tokens.append(current) }
+                current = ""
+                inToken = false
+            case "#" where !inToken:
+                return .success(tokens)
+            case "\"":
+                quoted = true
+                inToken = true
+            default:
+                current.append(character)
+                inToken = true
+            }
         }
-        return tokens
+        if quoted {
+            return .failure(ValueProblem(message: "a `\"` is not closed; quotes group a value with spaces, e.g. cmdline=\"java -jar *\""))
+        }
+        if inToken { tokens.append(current) }
+        return .success(tokens)
     }
 
-    struct ValueProblem: Error {
+    public struct ValueProblem: Error {
         let message: String
     }
 
@@ -145,19 +217,19 @@ public struct ParsedConfig: Sendable {
         diagnostics += other.diagnostics
     }
 
-    /// Warnings for rules that repeat an earlier rule's NAME: they can never win, since the first
-    /// matching rule does.
+    /// Warnings for rules that repeat an earlier rule's NAME and qualifiers: they can never win, since
+    /// the first matching rule does.
     public var duplicateWarnings: [ConfigDiagnostic] {
-        var firstSeen: [NamePattern: SourceLocation] = [:]
+        var firstSeen: [String: SourceLocation] = [:]
         var warnings: [ConfigDiagnostic] = []
         for rule in rules {
-            if let first = firstSeen[rule.name] {
+            if let first = firstSeen[rule.identity] {
                 warnings.append(
                     ConfigDiagnostic(
                         .warning, path: rule.location.path, line: rule.location.line,
-                        "duplicate rule for `\(rule.name)`; the first one, at \(first), wins"))
+                        "duplicate rule for `\(rule.identity)`; the first one, at \(first), wins"))
             } else {
-                firstSeen[rule.name] = rule.location
+                firstSeen[rule.identity] = rule.location
             }
         }
         return warnings

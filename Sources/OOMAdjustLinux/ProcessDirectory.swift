@@ -14,10 +14,14 @@ public struct ProcessDirectory: ~Copyable {
 
     /// openat(procRoot, "PID", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC).
     public init(pid: Int32, in procRoot: ProcRoot) throws(Errno) {
+        try self.init(pid: pid, inDescriptor: procRoot.descriptor)
+    }
+
+    init(pid: Int32, inDescriptor procRoot: CInt) throws(Errno) {
         self.pid = pid
         let result = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { name in
             formatDecimal(pid, into: name.baseAddress!)
-            return valueOrErrno { openat(procRoot.descriptor, name.baseAddress!, CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+            return valueOrErrno { openat(procRoot, name.baseAddress!, CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         }
         descriptor = try result.get()
     }
@@ -84,48 +88,7 @@ public struct ProcessDirectory: ~Copyable {
     }
 
     /// The facts the matcher may ask for, read from this directory on demand.
-    public func facts(comm: Comm) -> LiveProcessFacts {
-        LiveProcessFacts(directory: descriptor, comm: comm)
-    }
-}
-
-/// ProcessFacts read lazily from an open `/proc/PID` directory, which must outlive it.
-public struct LiveProcessFacts: ProcessFacts {
-    let directory: CInt
-    public let comm: Comm
-    private var executable: [UInt8]??
-    private var argv0: [UInt8]??
-
-    init(directory: CInt, comm: Comm) {
-        self.directory = directory
-        self.comm = comm
-    }
-
-    public mutating func executableName() -> [UInt8]? {
-        if let cached = executable { return cached }
-        let value = withUnsafeTemporaryAllocation(byteCount: Int(PATH_MAX), alignment: 1) { buffer -> [UInt8]? in
-            let count = readlinkat(directory, "exe", buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            guard count > 0 else { return nil }
-            return basename(Array(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
-        }
-        executable = .some(value)
-        return value
-    }
-
-    public mutating func argv0Name() -> [UInt8]? {
-        if let cached = argv0 { return cached }
-        let value = withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { buffer -> [UInt8]? in
-            let fd = openat(directory, "cmdline", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            let count = read(fd, buffer.baseAddress!, buffer.count)
-            guard count > 0 else { return nil }
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            let first = bytes.firstIndex(of: 0) ?? bytes.endIndex
-            guard first > 0 else { return nil }
-            return basename(Array(bytes[..<first]))
-        }
-        argv0 = .some(value)
-        return value
+    public func facts(comm: Comm, procRoot: ProcRoot) -> LiveProcessFacts {
+        LiveProcessFacts(directory: descriptor, procRoot: procRoot.descriptor, comm: comm)
     }
 }

@@ -7,20 +7,26 @@ extension OOMAdjust {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate the configuration: print every error and warning with PATH:LINE.",
-            discussion: "Exits 0 when the configuration is valid (warnings allowed) and 2 when it is not."
+            discussion: """
+                Reads the rules file and the drop-in directory, as `run` would. Warns about duplicate \
+                rules, -1000 (-17) values and trust=name opt-outs. Exits 0 when the configuration is \
+                valid (warnings allowed) and 2 when it is not.
+                """
         )
 
         @OptionGroup var options: ConfigOptions
 
         func run() throws {
-            switch RuleLoader(configPath: options.config).load() {
+            switch options.loader.load() {
             case .failure(let failure):
                 for diagnostic in failure.diagnostics { printError(diagnostic.description) }
                 printError("\(options.config): \(failure.diagnostics.count) error(s); the configuration is invalid")
                 throw ExitStatus.configInvalid
             case .success(let loaded):
-                for warning in loaded.warnings { printError(warning.description) }
-                print("\(options.config): \(loaded.rules.rules.count) rule(s), valid")
+                for warning in loaded.warnings + Advisories.of(loaded.rules.rules) { printError(warning.description) }
+                let dropIns = loaded.files.count - 1
+                let read = dropIns > 0 ? " (with \(dropIns) drop-in file(s))" : ""
+                print("\(options.config)\(read): \(loaded.rules.rules.count) rule(s), valid")
             }
         }
     }

@@ -1,15 +1,28 @@
 import ArgumentParser
+import OOMAdjustAgent
 
 /// Options every command that reads the rules shares.
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The rules file.", valueName: "path"))
     var config: String = "/etc/oom_adjust.conf"
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The drop-in directory whose *.conf files are read after the rules file, in lexical order. (default: oom_adjust.d beside the rules file)",
+            valueName: "dir"))
+    var configDir: String?
+
     func validate() throws {
         guard !config.isEmpty else {
             throw ValidationError("--config needs a path, e.g. --config /etc/oom_adjust.conf")
         }
+        if let configDir, configDir.isEmpty {
+            throw ValidationError("--config-dir needs a directory, e.g. --config-dir /etc/oom_adjust.d")
+        }
     }
+
+    var loader: RuleLoader { RuleLoader(configPath: config, dropInDirectory: configDir) }
 }
 
 /// Options of the commands that adjust processes.

@@ -20,7 +20,7 @@ extension OOMAdjust {
         func run() throws {
             LineLogHandler.bootstrap(verbose: enforcement.verbose)
             let logger = Logger(label: "oom-adjust")
-            let loader = RuleLoader(configPath: config.config)
+            let loader = config.loader
             let loaded = try loadOrExit(loader, logger: logger)
             let agent = Agent(
                 loader: loader, rules: loaded.rules, procRoot: try openProc(logger: logger),

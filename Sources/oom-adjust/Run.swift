@@ -46,7 +46,7 @@ extension OOMAdjust {
                 logger.error("cannot set up signal handling", metadata: ["errno": "\(error)"])
                 throw ExitStatus.failure
             }
-            let loader = RuleLoader(configPath: config.config)
+            let loader = config.loader
             let loaded = try loadOrExit(loader, logger: logger)
             let procRoot = try openProc(logger: logger)
             let connector: ProcConnector

@@ -1,0 +1,22 @@
+/// Valid rules that probably do not do what their author means; `check` prints these as warnings.
+public enum Advisories {
+    public static func of(_ rules: [Rule]) -> [ConfigDiagnostic] {
+        var findings: [ConfigDiagnostic] = []
+        for rule in rules {
+            func warn(_ message: String) {
+                findings.append(ConfigDiagnostic(.warning, path: rule.location.path, line: rule.location.line, message))
+            }
+            if rule.score == OOMScore(-1000) {
+                warn(
+                    "`\(rule.name) \(rule.valueSpelling)` is oom_score_adj -1000: neither the global nor a cgroup OOM killer will ever pick such a process, even when it is the one leaking, and its children inherit the value; if you mean \"kill last\", write score=-999"
+                )
+            }
+            if rule.trustsName && rule.score.isProtective {
+                warn(
+                    "`\(rule.name)` has trust=name: any local user can name a process `\(rule.name)` and be granted \(rule.score); prefer exe= and user= qualifiers"
+                )
+            }
+        }
+        return findings
+    }
+}

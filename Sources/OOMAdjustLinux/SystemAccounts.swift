@@ -1,0 +1,29 @@
+import Glibc
+
+/// The account database, as far as rules need it.
+public enum SystemAccounts {
+    /// getpwnam_r: the uid of account `name`, or nil when there is no such account.
+    public static func uid(named name: String) -> UInt32? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return entry.pw_uid
+    }
+
+    /// UID_MIN from login.defs(5): the first uid given to people, so uids below it are system accounts.
+    /// 1000, the Debian default, when the file or the setting is missing or unreadable.
+    public static func firstUserUID(loginDefsPath: String = "/etc/login.defs") -> UInt32 {
+        guard let bytes = readSmallFile(AT_FDCWD, loginDefsPath, limit: 1 << 20) else { return 1000 }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            if fields.count >= 2, fields[0].elementsEqual("UID_MIN".utf8),
+                let value = UInt32(String(decoding: fields[1], as: UTF8.self))
+            {
+                return value
+            }
+        }
+        return 1000
+    }
+}

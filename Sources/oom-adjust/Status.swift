@@ -1,0 +1,107 @@
+import ArgumentParser
+import OOMAdjustAgent
+import OOMAdjustCore
+
+extension OOMAdjust {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every process a rule matches, with its desired and current value. Changes nothing.",
+            discussion: """
+                States: ok (current equals desired), differs, untrusted (a protective rule matched but \
+                the trust policy refused it; the reason is given). --json prints an array of objects \
+                with the keys pid, comm, rule, desired, current, state, and reason for untrusted ones.
+                """
+        )
+
+        @OptionGroup var options: ConfigOptions
+
+        @Flag(help: "Print a JSON array instead of a table.")
+        var json = false
+
+        func run() throws {
+            let rules = try loadOrPrint(options)
+            let inspector = Inspector(rules: rules, procRoot: try openProcOrPrint())
+            let processes: [ProcessInspection]
+            do {
+                processes = try inspector.matchedProcesses()
+            } catch {
+                printError("oom-adjust: cannot list /proc: \(error)")
+                throw ExitStatus.failure
+            }
+            let rows = processes.map { StatusRow($0, rules: rules) }
+            print(json ? StatusRow.json(rows) : StatusRow.table(rows), terminator: "")
+        }
+    }
+}
+
+/// One line of `status`.
+struct StatusRow {
+    let pid: Int32
+    let comm: String
+    let rule: String
+    let desired: Int
+    let current: Int?
+    let state: String
+    let reason: String?
+
+    init(_ inspection: ProcessInspection, rules: RuleSet) {
+        let rule = rules.rules[inspection.decidingRule!]
+        pid = inspection.pid
+        comm = inspection.comm.description
+        self.rule = rule.location.description
+        desired = Int(rule.score.rawValue)
+        current = inspection.current.map { Int($0.rawValue) }
+        let state = inspection.state(in: rules)
+        self.state = state.name
+        if case .untrusted(let refusal) = state { reason = refusal.description } else { reason = nil }
+    }
+
+    static func table(_ rows: [StatusRow]) -> String {
+        let header = ["PID", "COMM", "RULE", "DESIRED", "CURRENT", "STATE"]
+        let cells = rows.map { row in
+            [String(row.pid), row.comm, row.rule, String(row.desired), row.current.map(String.init) ?? "-",
+             row.state + (row.reason.map { ": \($0)" } ?? "")]
+        }
+        let widths = header.indices.map { column in
+            ([header] + cells).map { $0[column].count }.max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                column == cells.count - 1 ? cell : cell.padding(widths[column] + 1)
+            }.joined() + "\n"
+        }
+        return ([header] + cells).map(line).joined()
+    }
+
+    static func json(_ rows: [StatusRow]) -> String {
+        let objects = rows.map { row in
+            var fields = [
+                "\"pid\":\(row.pid)", "\"comm\":\(quote(row.comm))", "\"rule\":\(quote(row.rule))",
+                "\"desired\":\(row.desired)", "\"current\":\(row.current.map(String.init) ?? "null")",
+                "\"state\":\(quote(row.state))",
+            ]
+            if let reason = row.reason { fields.append("\"reason\":\(quote(reason))") }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+        return "[" + objects.joined(separator: ",\n") + "]\n"
+    }
+
+    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
