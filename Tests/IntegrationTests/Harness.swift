@@ -143,6 +143,8 @@ final class Scenario: @unchecked Sendable {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("oa-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Other accounts run programs from here in the trust tests.
+        chmod(directory.path, 0o755)
     }
 
     /// Kills (SIGKILL) and reaps every process this scenario started, then removes its files.
@@ -182,20 +184,48 @@ final class Scenario: @unchecked Sendable {
         return url.path
     }
 
-    /// A copy of the test program under `name`, so its comm and exe basename are `name`.
-    func program(named name: String) throws -> String {
-        let url = directory.appendingPathComponent(name)
+    /// A copy of the test program under `name`, so its comm and exe basename are `name`; in
+    /// `subdirectory` when given (for two look-alike binaries), owned by `owner` with `mode`.
+    func program(named name: String, in subdirectory: String? = nil, owner: String? = nil, mode: mode_t = 0o755)
+        throws -> String
+    {
+        var folder = directory
+        if let subdirectory {
+            folder = directory.appendingPathComponent(subdirectory)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            chmod(folder.path, 0o755)
+        }
+        let url = folder.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: url.path) {
             try FileManager.default.copyItem(atPath: Harness.testProcessBinary, toPath: url.path)
         }
+        if let owner {
+            guard let account = getpwnam(owner) else { throw HarnessError("no account \(owner) on this machine") }
+            chown(url.path, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        chmod(url.path, mode)
         return url.path
     }
 
     /// Starts the test program under `name` with `arguments` and waits for its "ready PID" line.
     func spawn(_ name: String, _ arguments: [String]) throws -> TestProcess {
+        try spawn(executable: try program(named: name), arguments)
+    }
+
+    /// Starts `executable` (a copy of the test program) with `arguments`, as `user` when given (through
+    /// setpriv, which execs it in place, so the PID stays), and waits for its "ready PID" line.
+    func spawn(executable: String, _ arguments: [String], user: String? = nil) throws -> TestProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try program(named: name))
-        process.arguments = arguments
+        if let user {
+            guard let account = getpwnam(user) else { throw HarnessError("no account \(user) on this machine") }
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = [
+                "--reuid=\(account.pointee.pw_uid)", "--regid=\(account.pointee.pw_gid)", "--clear-groups", executable,
+            ] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -203,7 +233,7 @@ final class Scenario: @unchecked Sendable {
         track(process)
         let test = TestProcess(process: process, output: output.fileHandleForReading)
         guard test.waitForLine(prefix: "ready ") != nil else {
-            throw HarnessError("\(name) did not report ready")
+            throw HarnessError("\(executable) did not report ready")
         }
         return test
     }
