@@ -40,9 +40,10 @@ int CNetlink_decode(const void *buf, size_t length, uint32_t sender_port, CNetli
         errno = EBADMSG;
         return -1;
     }
-    // mnl_nlmsg_ok checks nlmsg_len against both the header size and what was received.
+    // mnl_nlmsg_ok checks nlmsg_len against both the header size and what was received, but compares
+    // it as an int: an nlmsg_len of 2^31 or more turns negative and passes, so compare it unsigned too.
     const struct nlmsghdr *nlh = buf;
-    if (length > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)length)) {
+    if (length > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)length) || nlh->nlmsg_len > length) {
         errno = EBADMSG;
         return -1;
     }
