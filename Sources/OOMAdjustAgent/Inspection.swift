@@ -7,6 +7,8 @@ public struct ProcessInspection: Sendable {
     public let pid: Int32
     public let comm: Comm
     public let executable: String?
+    /// The arguments joined by single spaces, as `cmdline=` sees them.
+    public let commandLine: String?
     public let uid: UInt32?
     public let cgroup: String?
     public let parent: String?
@@ -70,7 +72,8 @@ public struct Inspector {
         let (evaluations, verdict) = rules.explain(&facts)
         func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
         return ProcessInspection(
-            pid: pid, comm: comm, executable: text(facts.executablePath()), uid: facts.realUID(),
+            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: text(facts.commandLine()),
+            uid: facts.realUID(),
             cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
             current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict)
     }

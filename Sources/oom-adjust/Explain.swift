@@ -8,7 +8,7 @@ extension OOMAdjust {
         static let configuration = CommandConfiguration(
             abstract: "Show why the rules do or do not apply to one process. Changes nothing.",
             discussion: """
-                Prints the process's comm, exe, uid, cgroup, parent and current value, every rule with \
+                Prints the process's comm, exe, cmdline, uid, cgroup, parent and current value, every rule with \
                 PATH:LINE and whether it matched, and the decision: the value to set, or why protection \
                 was refused by the trust policy.
                 """
@@ -47,10 +47,11 @@ struct ExplainReport {
         let process = inspection
         var out = "process \(process.pid)\n"
         func fact(_ name: String, _ value: String?) {
-            out += "  \(name.padding(8))\(value ?? "(unreadable)")\n"
+            out += "  \(name.padding(9))\(value ?? "(unreadable)")\n"
         }
         fact("comm", process.comm.description)
         fact("exe", process.executable)
+        fact("cmdline", process.commandLine)
         fact("uid", process.uid.map(String.init))
         fact("cgroup", process.cgroup)
         fact("parent", process.parent)
@@ -100,7 +101,7 @@ struct ExplainReport {
         switch qualifier {
         case .exe: return "exe is \(inspection.executable ?? "unreadable")"
         case .user: return "uid is \(inspection.uid.map(String.init) ?? "unreadable")"
-        case .cmdline: return "the command line differs"
+        case .cmdline: return "cmdline is \(inspection.commandLine.map { "`\($0)`" } ?? "unreadable")"
         case .cgroup: return "cgroup is \(inspection.cgroup ?? "unreadable")"
         case .parent: return "parent is \(inspection.parent ?? "unreadable")"
         }
