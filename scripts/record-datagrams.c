@@ -8,7 +8,8 @@
 //   /tmp/record-datagrams Tests/Fixtures/datagrams
 //
 // The pids, timestamps and CPUs differ on every run, so after re-recording update the expected values
-// in Tests/CNetlinkTests/RecordedDatagramTests.swift from the summary this prints.
+// in Tests/CNetlinkTests (RecordedDatagramTests, ProcessEventFilterTests, MalformedDatagramTests) from
+// the summary this prints.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
