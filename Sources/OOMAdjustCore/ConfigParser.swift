@@ -45,6 +45,9 @@ public enum ConfigParser {
         guard raw.count <= maximumLineLength else {
             return error("line is \(raw.count) bytes long; the limit is \(maximumLineLength)")
         }
+        // A whole-line comment is never a rule, whatever its bytes: an old config whose comments were
+        // written in Latin-1 must keep loading, as it did with the shell script.
+        if raw.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) == UInt8(ascii: "#") { return }
         if let nul = raw.firstIndex(of: 0) {
             return error("NUL byte at column \(nul - raw.startIndex + 1); is this a text file?")
         }
@@ -127,6 +130,9 @@ public enum ConfigParser {
                     quoted = false
                 case "\\":
                     guard let next = characters.next() else { break }
+                    // Only `\"` and `\\` are escapes here; any other backslash stays for the glob, so that
+                    // `\[` and `\*` are literal inside quotes as they are outside them.
+                    if next != "\"" && next != "\\" { current.append("\\") }
                     current.append(next)
                 default:
                     current.append(character)
