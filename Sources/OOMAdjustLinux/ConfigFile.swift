@@ -4,8 +4,9 @@ import SystemPackage
 
 /// Reading a config file from disk, with the checks that come before parsing.
 public enum ConfigFile {
-    /// Reads a whole config file. A missing file, a directory or device, or a file over the parser's size
-    /// limit comes back as a diagnostic naming the path, never as a partial read.
+    /// Reads a whole config file. A missing file, a directory or device, a file over the parser's size
+    /// limit, or one that someone besides root could have written (see `trustProblem`) comes back as a
+    /// diagnostic naming the path, never as a partial read.
     public static func read(path: String) -> Result<[UInt8], ConfigDiagnostic> {
         func failure(_ message: String) -> Result<[UInt8], ConfigDiagnostic> {
             .failure(ConfigDiagnostic(.error, path: path, line: nil, message))
@@ -20,6 +21,8 @@ public enum ConfigFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return failure("cannot stat: \(Errno(rawValue: errno))") }
         guard info.st_mode & S_IFMT == S_IFREG else { return failure("not a regular file") }
+        // On the opened file, so that what is checked is what is read.
+        if let untrusted = trustProblem(info, path: path) { return .failure(untrusted) }
         let limit = ConfigParser.maximumFileSize
         guard info.st_size <= limit else {
             return failure("file is \(info.st_size) bytes; a config may be at most \(limit) bytes")
@@ -44,5 +47,61 @@ public enum ConfigFile {
         }
         bytes.removeSubrange(total...)
         return .success(bytes)
+    }
+
+    /// Checks a config directory (the drop-in directory) the way `read` checks a file: it must be a
+    /// directory owned by root and writable by nobody else. nil when it may be trusted; a missing or
+    /// unreadable directory is a diagnostic too (ENOENT in its message), so a caller that allows a
+    /// missing directory checks for that first.
+    public static func checkDirectory(path: String) -> ConfigDiagnostic? {
+        let fd: CInt
+        switch valueOrErrno({ open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }) {
+        case .success(let opened): fd = opened
+        case .failure(let error):
+            let reason = error == .notDirectory ? "not a directory" : "cannot open: \(error)"
+            return ConfigDiagnostic(.error, path: path, line: nil, reason)
+        }
+        defer { close(fd) }
+        return checkTrust(descriptor: fd, path: path)
+    }
+
+    /// The same check on a file or directory the caller has opened already (fstat, so nothing can be
+    /// swapped in between the check and the use). nil when it may be trusted.
+    public static func checkTrust(descriptor: CInt, path: String) -> ConfigDiagnostic? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            return ConfigDiagnostic(.error, path: path, line: nil, "cannot stat: \(Errno(rawValue: errno))")
+        }
+        return trustProblem(info, path: path)
+    }
+
+    /// sshd's StrictModes for config files: whoever can write the file decides every process's OOM
+    /// fate, so it must be root (or the user running oom-adjust, who could do the same anyway), and
+    /// group and others must not be able to write it. Parent directories are not checked.
+    static func trustProblem(_ info: stat, path: String) -> ConfigDiagnostic? {
+        var problems: [String] = []
+        var remedies: [String] = []
+        if info.st_uid != 0 && info.st_uid != geteuid() {
+            problems.append("owned by uid \(info.st_uid), not root")
+            remedies.append("chown root \(path)")
+        }
+        let groupWritable = info.st_mode & S_IWGRP != 0
+        let othersWritable = info.st_mode & S_IWOTH != 0
+        if groupWritable || othersWritable {
+            let who = groupWritable && othersWritable ? "group and others" : groupWritable ? "group" : "others"
+            let flags = groupWritable && othersWritable ? "go-w" : groupWritable ? "g-w" : "o-w"
+            problems.append("writable by \(who) (mode \(octal(info.st_mode & 0o7777)))")
+            remedies.append("chmod \(flags) \(path)")
+        }
+        guard !problems.isEmpty else { return nil }
+        return ConfigDiagnostic(
+            .error, path: path, line: nil,
+            "\(problems.joined(separator: " and ")); run \(remedies.joined(separator: " and "))")
+    }
+
+    /// Four octal digits, as chmod and ls -l users know them: 0646.
+    static func octal(_ mode: mode_t) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -5,6 +5,11 @@
 //   oom-adjust-testproc rename NAME SECONDS    sleep 0.3 s, rename the main thread to NAME, sleep
 //   oom-adjust-testproc exec DELAY_MS PATH ARGS...  wait DELAY_MS, then execv(PATH, [PATH] + ARGS)
 //   oom-adjust-testproc threads COUNT SECONDS  create COUNT short-lived threads, then sleep
+//   oom-adjust-testproc alloc MIB SECONDS [GROW_MIB]  touch MIB MiB; on SIGUSR1 touch GROW_MIB more
+//   oom-adjust-testproc spawn COUNT PATH ARGS...  run PATH COUNT times in a row (an exec storm)
+//   oom-adjust-testproc forks COUNT            fork COUNT children that exit at once (a fork storm)
+//   oom-adjust-testproc supervise COUNT PATH ARGS...  respawn the worker PATH until COUNT have run
+//   oom-adjust-testproc children COUNT SECONDS  fork COUNT waiting children; SIGUSR1 kills them
 //
 // It prints "ready PID" (and "child PID") on stdout, so a test knows whom to look at.
 import Glibc
@@ -18,18 +23,14 @@ func say(_ line: String, to descriptor: CInt = STDOUT_FILENO) {
 }
 
 func usage() -> Never {
-    say("usage: \(arguments[0]) sleep|fork|rename|threads ...", to: STDERR_FILENO)
+    say("usage: \(arguments[0]) sleep|fork|rename|exec|threads|alloc|spawn|forks|supervise|children ...", to: STDERR_FILENO)
     exit(64)
 }
 
-/// prctl(2) is variadic, which Swift cannot call; on x86-64 and arm64 a fixed five-argument call is
-/// what glibc's prctl reads.
+/// PR_SET_NAME through the prctl wrapper in StressModes.swift.
 func setThreadName(_ name: String) {
-    typealias Prctl = @convention(c) (CInt, UInt, UInt, UInt, UInt) -> CInt
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl") else { exit(70) }
-    let prctl = unsafeBitCast(symbol, to: Prctl.self)
     let PR_SET_NAME: CInt = 15
-    _ = name.withCString { prctl(PR_SET_NAME, UInt(bitPattern: $0), 0, 0, 0) }
+    name.withCString { prctl(PR_SET_NAME, UInt(bitPattern: $0)) }
 }
 guard arguments.count >= 3 else { usage() }
 func seconds(_ text: String) -> UInt32 { UInt32(text) ?? 30 }
@@ -70,11 +71,26 @@ case "threads":
     guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
     for _ in 0..<count {
         var thread = pthread_t()
-        pthread_create(&thread, nil, { _ in nil }, nil)
+        pthread_create(&thread, nil, emptyThread, nil)
         pthread_join(thread, nil)
     }
     say("ready \(getpid())")
     sleep(seconds(arguments[3]))
+case "alloc":
+    guard let mebibytes = Int(arguments[2]), arguments.count >= 4 else { usage() }
+    allocate(mebibytes: mebibytes, seconds: seconds(arguments[3]), growth: arguments.count >= 5 ? Int(arguments[4]) ?? mebibytes : mebibytes)
+case "spawn":
+    guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
+    spawnRepeatedly(count: count, path: arguments[3], arguments: Array(arguments[4...]))
+case "forks":
+    guard let count = Int(arguments[2]) else { usage() }
+    forkRepeatedly(count: count)
+case "supervise":
+    guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
+    supervise(incarnations: count, path: arguments[3], arguments: Array(arguments[4...]))
+case "children":
+    guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
+    keepChildren(count: count, seconds: seconds(arguments[3]))
 default:
     usage()
 }

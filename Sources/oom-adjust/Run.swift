@@ -27,7 +27,21 @@ extension OOMAdjust {
                 valueName: "priority"))
         var realtimePriority: Int?
 
+        /// For tests that must overflow the socket on purpose: a small buffer overflows after a few events
+        /// instead of tens of thousands. Hidden because a production agent wants the default.
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Ask for this socket receive buffer (the kernel doubles it) instead of 8 MiB. A small one makes the socket overflow, which the agent survives with a sweep: for testing.",
+                valueName: "bytes", visibility: .hidden))
+        var receiveBuffer: Int32?
+
         func validate() throws {
+            if let bytes = receiveBuffer, !(4096...(1 << 30)).contains(bytes) {
+                throw ValidationError(
+                    "--receive-buffer must be from 4096 to 1073741824 bytes, e.g. --receive-buffer 65536 (leave it out for the default of 8 MiB); got \(bytes)"
+                )
+            }
             if let priority = realtimePriority, !RealtimeScheduling.priorities.contains(priority) {
                 throw ValidationError(
                     "--realtime-priority must be a SCHED_FIFO priority from 1 to 99, e.g. --realtime-priority 10 (stay below 50, where the kernel runs threaded interrupt handlers); got \(priority)"
@@ -51,7 +65,7 @@ extension OOMAdjust {
             let procRoot = try openProc(logger: logger)
             let connector: ProcConnector
             do {
-                connector = try ProcConnector()
+                connector = try ProcConnector(receiveBufferBytes: receiveBuffer ?? ProcConnector.defaultReceiveBufferBytes)
                 try connector.subscribe()
             } catch {
                 logger.error("cannot receive process events", metadata: ["reason": "\(error)"])

@@ -87,6 +87,28 @@ enum Harness {
         try "\(value)\n".write(toFile: "/proc/\(pid)/oom_score_adj", atomically: false, encoding: .utf8)
     }
 
+    /// The processes `pid` has forked and not yet reaped (`/proc/PID/task/*/children`).
+    static func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
+    /// VmRSS of a process in KiB, or nil when it is gone.
+    static func residentKiB(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+    }
+
+    /// How many file descriptors a process has open.
+    static func openDescriptorCount(of pid: Int32) -> Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
+    }
+
     /// Runs a command to completion and returns its exit status and output (captured through files,
     /// so neither stream can fill up and block the child).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
@@ -280,6 +302,12 @@ final class TestProcess: @unchecked Sendable {
     }
 
     var score: Int? { Harness.score(of: pid) }
+
+    /// Waits for the process to exit; true when it did within `seconds`.
+    @discardableResult
+    func waitForExit(seconds: Double = 10) -> Bool {
+        Harness.waitUntil(seconds: seconds) { !process.isRunning }
+    }
 }
 
 /// `oom-adjust run`, with stderr captured to a file that tests wait on.
@@ -336,6 +364,21 @@ final class AgentProcess: @unchecked Sendable {
         }
         process.waitUntilExit()
         return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+
+    /// Logs the counters (SIGUSR1) and returns every one of them from that line, by name.
+    func counters(seconds: Double = 10) -> [String: Int] {
+        let before = count("info counters")
+        send(SIGUSR1)
+        guard Harness.waitUntil(seconds: seconds, { count("info counters") > before }),
+            let line = lines(containing: "info counters").last
+        else { return [:] }
+        var values: [String: Int] = [:]
+        for field in line.split(separator: " ") {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Int(parts[1]) { values[String(parts[0])] = value }
+        }
+        return values
     }
 
     /// Logs the counters (SIGUSR1) and returns the value of `name` from the newest counters line.
