@@ -235,10 +235,17 @@ final class Scenario: @unchecked Sendable {
     }
 
     /// Starts `executable` (a copy of the test program) with `arguments`, as `user` when given (through
-    /// setpriv, which execs it in place, so the PID stays), and waits for its "ready PID" line.
-    func spawn(executable: String, _ arguments: [String], user: String? = nil) throws -> TestProcess {
+    /// setpriv, which execs it in place, so the PID stays), and waits for its "ready PID" line. With
+    /// `cgroupProcs` (a cgroup's `cgroup.procs`), it enters that cgroup before the exec (through sh,
+    /// likewise in place), so everything the program allocates is charged there.
+    func spawn(executable: String, _ arguments: [String], user: String? = nil, cgroupProcs: String? = nil) throws
+        -> TestProcess
+    {
         let process = Process()
-        if let user {
+        if let cgroupProcs {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcs, executable] + arguments
+        } else if let user {
             guard let account = getpwnam(user) else { throw HarnessError("no account \(user) on this machine") }
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = [
