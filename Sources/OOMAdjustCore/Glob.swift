@@ -17,6 +17,8 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case unterminatedBracket(String)
         case trailingBackslash(String)
+        /// `[:NAME:]` inside brackets with a NAME fnmatch does not know (the pattern, the name).
+        case unknownCharacterClass(String, String)
 
         public var description: String {
             switch self {
@@ -24,6 +26,8 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
                 return "`[` without a closing `]` in `\(text)`; write `\\[` for a literal bracket"
             case .trailingBackslash(let text):
                 return "`\(text)` ends in a lone `\\`"
+            case .unknownCharacterClass(let text, let name):
+                return "unknown character class `[:\(name):]` in `\(text)`; the classes are \(Glob.characterClasses.joined(separator: ", "))"
             }
         }
     }
@@ -44,19 +48,49 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
             case UInt8(ascii: "\\"):
                 guard index + 1 < bytes.count else { throw .trailingBackslash(text) }
                 index += 2
-                continue
             case UInt8(ascii: "["):
-                var close = index + 1
-                if close < bytes.count && (bytes[close] == UInt8(ascii: "!") || bytes[close] == UInt8(ascii: "^")) { close += 1 }
-                if close < bytes.count && bytes[close] == UInt8(ascii: "]") { close += 1 }  // `[]...]`: `]` is a member
-                while close < bytes.count && bytes[close] != UInt8(ascii: "]") { close += 1 }
-                guard close < bytes.count else { throw .unterminatedBracket(text) }
-                index = close + 1
-                continue
+                index = try endOfBracket(bytes, openingAt: index, in: text)
             default:
                 index += 1
             }
         }
+    }
+
+    /// The POSIX classes glibc's fnmatch knows; with any other name a bracket never matches.
+    static let characterClasses = [
+        "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "xdigit",
+    ]
+
+    /// The index after the `]` that closes the bracket opening at `open`. Inside a bracket fnmatch takes a
+    /// backslash to escape the next byte and `[:NAME:]` as one unit, so neither one's `]` closes it: an
+    /// author who counted those would get a `[` taken literally, or a glob that matches nothing.
+    static func endOfBracket(_ bytes: [UInt8], openingAt open: Int, in text: String) throws(Problem) -> Int {
+        var index = open + 1
+        if index < bytes.count && (bytes[index] == UInt8(ascii: "!") || bytes[index] == UInt8(ascii: "^")) { index += 1 }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1 }  // `[]...]`: `]` is a member
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "]"):
+                return index + 1
+            case UInt8(ascii: "\\"):
+                index += 2
+            case UInt8(ascii: "[") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: ":"):
+                // Letters then `:]` are a class name (fnmatch takes capitals as plain members, but they are
+                // a typo either way); anything else makes `[` and `:` plain members.
+                var end = index + 2
+                while end < bytes.count && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[end] | 0x20) { end += 1 }
+                guard end + 1 < bytes.count && bytes[end] == UInt8(ascii: ":") && bytes[end + 1] == UInt8(ascii: "]") else {
+                    index += 1
+                    continue
+                }
+                let name = String(decoding: bytes[(index + 2)..<end], as: UTF8.self)
+                guard characterClasses.contains(name) else { throw .unknownCharacterClass(text, name) }
+                index = end + 2
+            default:
+                index += 1
+            }
+        }
+        throw .unterminatedBracket(text)
     }
 
     public func matches(_ text: UnsafePointer<CChar>) -> Bool {

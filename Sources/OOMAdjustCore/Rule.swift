@@ -23,8 +23,11 @@ public struct Rule: Sendable {
 
     /// What makes two rules the same rule: NAME and qualifiers, in any order.
     public var identity: String {
-        ([name.description] + qualifiers.map(\.description).sorted() + (trustsName ? ["trust=name"] : []))
-            .joined(separator: " ")
+        // A user is compared by uid: `user=postgres` and `user=113` hold for the same processes.
+        let conditions = qualifiers.map { qualifier in
+            if case .user(let uid, _) = qualifier { return "user=\(uid)" } else { return qualifier.description }
+        }
+        return ([name.description] + conditions.sorted() + (trustsName ? ["trust=name"] : [])).joined(separator: " ")
     }
 
     /// The rule as it would be written, for messages: `sshd -17 exe=/usr/sbin/sshd`.
@@ -114,7 +117,8 @@ public enum PathPattern: Sendable, Hashable, CustomStringConvertible {
 
     public func matches(_ path: [UInt8]) -> Bool {
         switch self {
-        case .exact(let expected): return path == expected
+        // Even spelled with the suffix: the kernel's mark says the file at that path is no longer this one.
+        case .exact(let expected): return !path.hasDeletedSuffix && path == expected
         case .glob(let glob): return !path.hasDeletedSuffix && glob.matches(path)
         }
     }
