@@ -58,6 +58,11 @@ let package = Package(
             path: "Tests/OOMAdjustCoreTests"
         ),
         .testTarget(
+            name: "OOMAdjustAgentTests",
+            dependencies: ["OOMAdjustAgent", "OOMAdjustCore"],
+            path: "Tests/OOMAdjustAgentTests"
+        ),
+        .testTarget(
             name: "CNetlinkTests",
             dependencies: ["CNetlink", "OOMAdjustLinux"],
             path: "Tests/CNetlinkTests"
