@@ -11,6 +11,11 @@ public enum Advisories {
                     "`\(rule.name) \(rule.valueSpelling)` is oom_score_adj -1000: neither the global nor a cgroup OOM killer will ever pick such a process, even when it is the one leaking, and its children inherit the value; if you mean \"kill last\", write score=-999"
                 )
             }
+            if case .glob(let glob) = rule.name, glob.minimumLength > Comm.maximumLength {
+                warn(
+                    "`\(rule.name)` can never match: a glob NAME is compared with the comm, which the kernel cuts to \(Comm.maximumLength) bytes; match the first \(Comm.maximumLength) bytes, or use exe= or cmdline="
+                )
+            }
             if rule.trustsName && rule.score.isProtective {
                 warn(
                     "`\(rule.name)` has trust=name: any local user can name a process `\(rule.name)` and be granted \(rule.score); prefer exe= and user= qualifiers"

@@ -101,6 +101,10 @@ public enum ConfigParser {
 
     static func parseName(_ name: String, error report: (String) -> Void) -> NamePattern? {
         let bytes = Array(name.utf8)
+        guard !bytes.isEmpty else {
+            report("empty NAME; write the process name as `ps -o comm` shows it")
+            return nil
+        }
         guard bytes.count <= maximumNameLength else {
             report("name is \(bytes.count) bytes long; the limit is \(maximumNameLength)")
             return nil

@@ -93,6 +93,30 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         throw .unterminatedBracket(text)
     }
 
+    /// The fewest bytes a matching text can have: every literal, `?` and bracket expression counts
+    /// one, `*` none. (A multi-byte character counts as its bytes, which only overestimates.)
+    public var minimumLength: Int {
+        let bytes = Array(description.utf8)
+        var count = 0
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "*"):
+                index += 1
+                continue
+            case UInt8(ascii: "\\"):
+                index += 2
+            case UInt8(ascii: "["):
+                // Validated when made, so the bracket has its end.
+                index = (try? Self.endOfBracket(bytes, openingAt: index, in: description)) ?? bytes.count
+            default:
+                index += 1
+            }
+            count += 1
+        }
+        return count
+    }
+
     public func matches(_ text: UnsafePointer<CChar>) -> Bool {
         pattern.withUnsafeBufferPointer { fnmatch($0.baseAddress!, text, flags) == 0 }
     }

@@ -24,10 +24,12 @@ public struct Rule: Sendable {
     /// What makes two rules the same rule: NAME and qualifiers, in any order.
     public var identity: String {
         // A user is compared by uid: `user=postgres` and `user=113` hold for the same processes.
+        // trust=name is left out: it changes whether a match is honoured, not which processes match,
+        // so a later rule differing only in it can never win either.
         let conditions = qualifiers.map { qualifier in
             if case .user(let uid, _) = qualifier { return "user=\(uid)" } else { return qualifier.description }
         }
-        return ([name.description] + conditions.sorted() + (trustsName ? ["trust=name"] : [])).joined(separator: " ")
+        return ([name.description] + conditions.sorted()).joined(separator: " ")
     }
 
     /// The rule as it would be written, for messages: `sshd -17 exe=/usr/sbin/sshd`.

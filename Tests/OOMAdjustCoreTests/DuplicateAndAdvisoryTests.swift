@@ -25,6 +25,21 @@ import Testing
             ])
     }
 
+    @Test func trustNameDoesNotMakeARuleDifferent() {
+        // The first rule decides (or, refused, ends the search), so the second can never apply.
+        #expect(
+            Self.duplicates("sshd -17\nsshd -17 trust=name\n") == [
+                "dup.conf:2: warning: duplicate rule for `sshd`; the first one, at dup.conf:1, wins"
+            ])
+    }
+
+    @Test func aGlobNameThatCannotFitInAcommIsReported() {
+        let warnings = Self.advisories("systemd-resolved* 5\nsystemd-resolv* 5\n[a-z]???????????????* 3\n")
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("adv.conf:1: warning: `systemd-resolved*` can never match") == true)
+        #expect(warnings.last?.hasPrefix("adv.conf:3: warning:") == true)
+    }
+
     @Test func theValueDoesNotMakeARuleDifferent() {
         #expect(Self.duplicates("sshd -17 exe=/usr/sbin/sshd\nsshd 5 exe=/usr/sbin/sshd\n").count == 1)
         #expect(Self.duplicates("ssh* 1\nssh* score=2\n") == ["dup.conf:2: warning: duplicate rule for `ssh*`; the first one, at dup.conf:1, wins"])

@@ -200,4 +200,10 @@ import Testing
         #expect(parsed.diagnostics.map(\.description) == ["d.conf:1: error: unknown user `root`: no such account; give a name from /etc/passwd or a numeric uid"])
         #expect(parsed.rules.isEmpty)
     }
+
+    @Test func anEmptyQuotedNameIsAnError() {
+        let parsed = ConfigParser.parse(Self.bytes("\"\" 5\n"), path: "e.conf")
+        #expect(parsed.diagnostics.map(\.description) == ["e.conf:1: error: empty NAME; write the process name as `ps -o comm` shows it"])
+        #expect(parsed.rules.isEmpty)
+    }
 }
