@@ -121,9 +121,11 @@ func supervise(incarnations: Int, path: String, arguments: [String]) {
 }
 
 /// `children COUNT SECONDS`: fork COUNT children that only wait, say ready, and on SIGUSR1 kill them all
-/// (saying "reaped COUNT" once they are reaped); after SECONDS kill them and exit.
+/// (saying "reaped COUNT" once they are gone); after SECONDS kill them and exit. Children someone else
+/// kills vanish at once, never lingering as zombies: SIGCHLD is ignored, so the kernel reaps them.
 func keepChildren(count: Int, seconds: UInt32) {
     blockUSR1()
+    signal(SIGCHLD, SIG_IGN)
     var children: [pid_t] = []
     children.reserveCapacity(count)
     for _ in 0..<count {
@@ -138,6 +140,7 @@ func keepChildren(count: Int, seconds: UInt32) {
     say("ready \(getpid()) \(children.count)")
     _ = waitForUSR1(until: secondsSinceBoot() + Double(seconds))
     for child in children { kill(child, SIGKILL) }
-    for child in children { while waitpid(child, nil, 0) < 0 && errno == EINTR {} }
+    // With SIGCHLD ignored, wait returns (ECHILD) once every child is gone.
+    while wait(nil) >= 0 || errno == EINTR {}
     say("reaped \(children.count)")
 }

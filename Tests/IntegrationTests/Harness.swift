@@ -91,9 +91,25 @@ enum Harness {
     static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.flatMap { task in
-            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
-                .split(separator: " ").compactMap { Int32($0) }
+            readWhole("/proc/\(pid)/task/\(task)/children").split(separator: " ").compactMap { Int32($0) }
         }
+    }
+
+    /// Reads a file to its end with as many reads as it takes: a /proc seq_file such as `children`
+    /// hands out one page per read, where String(contentsOfFile:) stops after the first.
+    static func readWhole(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// VmRSS of a process in KiB, or nil when it is gone.

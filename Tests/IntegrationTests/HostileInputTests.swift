@@ -191,9 +191,13 @@ final class NetlinkForgery {
         return bytes
     }
 
-    /// The port id of `pid`'s NETLINK_CONNECTOR socket: its socket inodes from /proc/PID/fd, looked up
-    /// in /proc/net/netlink (sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode).
-    static func connectorPort(of pid: Int32) -> UInt32? {
+    /// The port id of `pid`'s NETLINK_CONNECTOR socket.
+    static func connectorPort(of pid: Int32) -> UInt32? { connectorSocket(of: pid)?.port }
+
+    /// `pid`'s NETLINK_CONNECTOR socket: its socket inodes from /proc/PID/fd, looked up in
+    /// /proc/net/netlink (sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode). `queuedBytes` is what
+    /// waits in its receive queue, as the kernel counts it.
+    static func connectorSocket(of pid: Int32) -> (port: UInt32, queuedBytes: Int)? {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
         let inodes = Set(
             fds.compactMap { fd -> String? in
@@ -205,8 +209,10 @@ final class NetlinkForgery {
         let table = (try? String(contentsOfFile: "/proc/net/netlink", encoding: .utf8)) ?? ""
         for row in table.split(separator: "\n").dropFirst() {
             let columns = row.split(separator: " ", omittingEmptySubsequences: true)
-            guard columns.count >= 10, columns[1] == "\(NETLINK_CONNECTOR)", inodes.contains(String(columns[9])) else { continue }
-            return UInt32(columns[2])
+            guard columns.count >= 10, columns[1] == "\(NETLINK_CONNECTOR)", inodes.contains(String(columns[9])),
+                let port = UInt32(columns[2]), let queued = Int(columns[4])
+            else { continue }
+            return (port, queued)
         }
         return nil
     }
