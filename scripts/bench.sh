@@ -744,7 +744,8 @@ fi
 # A uprobe costs a trap in every process that calls the function, so this runs separately and short.
 sym_offset() { # LIBRARY SYMBOL: the file offset uprobe_events wants
     local lib=$1 sym=$2 vaddr off seg_off seg_vaddr seg_size
-    vaddr=$(readelf -W --dyn-syms "$lib" | awk -v s="$sym" '$4 == "FUNC" && $7 != "UND" { n = $8; sub(/@.*/, "", n); if (n == s) { print $2; exit } }')
+    # No early `exit` in the awk: readelf would die of SIGPIPE, and pipefail would call that a failure.
+    vaddr=$(readelf -W --dyn-syms "$lib" | awk -v s="$sym" '$4 == "FUNC" && $7 != "UND" && !found { n = $8; sub(/@.*/, "", n); if (n == s) { print $2; found = 1 } }')
     [[ -n $vaddr ]] || return 1
     vaddr=$((16#$vaddr))
     while read -r seg_off seg_vaddr seg_size; do
