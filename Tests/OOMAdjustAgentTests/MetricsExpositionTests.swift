@@ -1,0 +1,133 @@
+@testable import OOMAdjustAgent
+import Testing
+
+/// The Prometheus text rendering of the counters, and the `systemctl status` line.
+@Suite struct MetricsExpositionTests {
+    static func sampleCounters() -> Counters {
+        var counters = Counters()
+        counters.datagrams = 120
+        counters.execEvents = 70
+        counters.forkEvents = 40
+        counters.commEvents = 3
+        counters.foreignMessages = 2
+        counters.malformedMessages = 1
+        counters.adjusted = 9
+        counters.alreadyRight = 30
+        counters.gone = 4
+        counters.permissionDenied = 1
+        counters.failed = 0
+        counters.refused = 2
+        counters.overflows = 1
+        counters.sweeps = 3
+        counters.lastSweepNanoseconds = 4_100_000
+        counters.lastSweepMatched = 5
+        counters.reloadsSucceeded = 2
+        counters.reloadsFailed = 1
+        return counters
+    }
+
+    @Test func rendersEveryFamilyWithHelpTypeAndSamples() {
+        let text = MetricsExposition.render(
+            Self.sampleCounters(), .init(rules: 17, lastSweepUnixNanoseconds: 1_795_706_247_633_665_819))
+        let expected = """
+            # HELP oom_adjust_events_total Process events received from the kernel, by kind.
+            # TYPE oom_adjust_events_total counter
+            oom_adjust_events_total{kind="exec"} 70
+            oom_adjust_events_total{kind="fork"} 40
+            oom_adjust_events_total{kind="comm"} 3
+            # HELP oom_adjust_datagrams_total Datagrams read from the proc connector socket.
+            # TYPE oom_adjust_datagrams_total counter
+            oom_adjust_datagrams_total 120
+            # HELP oom_adjust_dropped_messages_total Datagrams dropped: foreign (not sent by the kernel) or malformed.
+            # TYPE oom_adjust_dropped_messages_total counter
+            oom_adjust_dropped_messages_total{reason="foreign"} 2
+            oom_adjust_dropped_messages_total{reason="malformed"} 1
+            # HELP oom_adjust_processes_total Processes examined at an event or in a sweep that a rule matched, by outcome; gone counts every process that exited before it could be examined.
+            # TYPE oom_adjust_processes_total counter
+            oom_adjust_processes_total{outcome="adjusted"} 9
+            oom_adjust_processes_total{outcome="already_right"} 30
+            oom_adjust_processes_total{outcome="gone"} 4
+            oom_adjust_processes_total{outcome="permission_denied"} 1
+            oom_adjust_processes_total{outcome="failed"} 0
+            oom_adjust_processes_total{outcome="refused"} 2
+            # HELP oom_adjust_overflows_total Times the proc connector socket overflowed and events were lost (each followed by a sweep).
+            # TYPE oom_adjust_overflows_total counter
+            oom_adjust_overflows_total 1
+            # HELP oom_adjust_sweeps_total Sweeps of every process in /proc.
+            # TYPE oom_adjust_sweeps_total counter
+            oom_adjust_sweeps_total 3
+            # HELP oom_adjust_last_sweep_duration_seconds How long the last sweep took.
+            # TYPE oom_adjust_last_sweep_duration_seconds gauge
+            oom_adjust_last_sweep_duration_seconds 0.0041
+            # HELP oom_adjust_last_sweep_matched_processes Processes a rule matched in the last sweep.
+            # TYPE oom_adjust_last_sweep_matched_processes gauge
+            oom_adjust_last_sweep_matched_processes 5
+            # HELP oom_adjust_last_sweep_timestamp_seconds When the last sweep finished, in seconds since the epoch.
+            # TYPE oom_adjust_last_sweep_timestamp_seconds gauge
+            oom_adjust_last_sweep_timestamp_seconds 1795706247.633665819
+            # HELP oom_adjust_reloads_total Configuration reloads (SIGHUP), by result.
+            # TYPE oom_adjust_reloads_total counter
+            oom_adjust_reloads_total{result="ok"} 2
+            oom_adjust_reloads_total{result="failed"} 1
+            # HELP oom_adjust_rules Rules in force.
+            # TYPE oom_adjust_rules gauge
+            oom_adjust_rules 17
+
+            """
+        #expect(text == expected)
+    }
+
+    @Test func beforeTheFirstSweepThereIsNoTimestampButEveryCounterIsZero() {
+        let text = MetricsExposition.render(Counters(), .init(rules: 0))
+        #expect(!text.contains("oom_adjust_last_sweep_timestamp_seconds"))
+        #expect(text.contains("oom_adjust_sweeps_total 0\n"))
+        #expect(text.contains("oom_adjust_processes_total{outcome=\"adjusted\"} 0\n"))
+        #expect(text.contains("oom_adjust_rules 0\n"))
+    }
+
+    /// The text format's grammar, line by line: comments are HELP or TYPE of the family that follows,
+    /// every sample belongs to the family last typed, and every value is a number.
+    @Test func everyLineFollowsTheTextFormat() {
+        let text = MetricsExposition.render(Self.sampleCounters(), .init(rules: 1, lastSweepUnixNanoseconds: 1))
+        #expect(text.hasSuffix("\n"))
+        var family = ""
+        var typed: Set<String> = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            let fields = line.split(separator: " ", maxSplits: 3)
+            if line.hasPrefix("# HELP ") {
+                family = String(fields[2])
+                #expect(fields.count == 4)
+            } else if line.hasPrefix("# TYPE ") {
+                #expect(String(fields[2]) == family)
+                #expect(["counter", "gauge"].contains(String(fields[3])))
+                #expect(typed.insert(family).inserted, "family \(family) typed twice")
+                #expect(!family.hasSuffix("_total") || fields[3] == "counter")
+            } else {
+                #expect(fields.count == 2, "\(line)")
+                let name = fields[0].split(separator: "{").first.map(String.init) ?? ""
+                #expect(name == family, "\(line)")
+                #expect(Double(fields[1]) != nil, "\(line)")
+            }
+        }
+        #expect(typed.count == 11)
+    }
+
+    @Test(arguments: [
+        (UInt64(0), "0"), (4_100_000, "0.0041"), (1_500_000_000, "1.5"), (2_000_000_000, "2"), (1, "0.000000001"),
+        (12_345_678_901, "12.345678901"),
+    ])
+    func durationsAreExactDecimalSeconds(_ nanoseconds: UInt64, _ text: String) {
+        #expect(MetricsExposition.seconds(nanoseconds: nanoseconds) == text)
+    }
+
+    @Test func theStatusLineCountsWhatAnOperatorAsksFirst() {
+        var counters = Counters()
+        counters.lastSweepMatched = 1
+        #expect(ServiceDuties.statusText(counters, rules: 1, lastSweepClock: nil) == "1 rule; 1 matching process; since start: 0 adjusted")
+        let status = ServiceDuties.statusText(Self.sampleCounters(), rules: 17, lastSweepClock: "15:20:01 UTC")
+        #expect(
+            status
+                == "17 rules; 5 matching processes at the last sweep (15:20:01 UTC, 4.1 ms); since start: 9 adjusted, 1 refused by the kernel, 2 refused by the trust policy, 1 overflows"
+        )
+    }
+}
