@@ -200,7 +200,14 @@ do_install() {
             systemctl daemon-reload
             systemctl enable "$unit"
             # restart: starts it, or replaces a running agent with the new binary.
-            if $start; then systemctl restart "$unit" && say "$unit enabled and running"; fi
+            if $start; then
+                if systemctl restart "$unit"; then
+                    say "$unit enabled and running"
+                else
+                    say "$unit did not start: see systemctl status oom-adjust and journalctl -u oom-adjust"
+                    exit 1
+                fi
+            fi
         else
             say "$config is invalid (oom-adjust check says why); $unit was not enabled or started"
         fi
