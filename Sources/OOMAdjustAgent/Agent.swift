@@ -128,7 +128,9 @@ public final class Agent {
             case .datagrams(let count):
                 counters.datagrams += count
                 for index in 0..<count { handle(batch.content(at: index)) }
-                continue
+                // A batch that was not full emptied the socket: poll says when more comes, which saves
+                // a receive that would find nothing.
+                if count == batch.capacity { continue }
             }
             break
         }

@@ -34,10 +34,11 @@ public enum EnforcementOutcome: Equatable {
     case failed(rule: Int?, Errno)
 }
 
-/// Applies the rules to one process: open its /proc directory, read, match, decide, write.
+/// Applies the rules to one process: a glimpse at its comm, and where a rule may apply, its /proc
+/// directory opened once, read, matched, decided and written.
 ///
-/// Everything goes through the one directory descriptor, so PID reuse cannot redirect a write, and
-/// nothing here allocates unless a rule needs more than the comm.
+/// Everything after the glimpse goes through the one directory descriptor, so PID reuse cannot redirect
+/// a write, and nothing here allocates unless a rule needs more than the comm.
 public struct Enforcer {
     public var rules: RuleSet
     public let procRoot: ProcRoot
@@ -52,6 +53,17 @@ public struct Enforcer {
 
     /// `occasion` is `.commChange` for a rename, which may never grant protection.
     public func enforce(pid: Int32, occasion: RuleSet.Occasion = .execForkOrSweep) -> EnforcementOutcome {
+        // Almost every process is one no rule names: a look at its comm by path settles that in one
+        // open and one read.
+        do {
+            let glimpse = try procRoot.readComm(of: pid)
+            guard rules.nameMayMatch(glimpse) else { return .unmatched(glimpse) }
+        } catch {
+            return Self.isGone(error) ? .gone : .failed(rule: nil, error)
+        }
+        // A rule may apply. From here on everything goes through one directory descriptor pinned to
+        // the process, the comm read again included, so what is decided and written concerns that one
+        // process even if the PID was reused since the glimpse.
         let directory: ProcessDirectory
         do {
             directory = try ProcessDirectory(pid: pid, in: procRoot)

@@ -49,13 +49,8 @@ public struct RuleSet: Sendable {
     /// each qualifier, reading only the facts that one needs.
     public func evaluate<Facts: ProcessFacts>(_ index: Int, _ process: inout Facts) -> RuleMatch {
         let rule = rules[index]
-        switch rule.name {
-        case .exact(let comm):
-            guard process.comm == comm else { return .nameDiffers }
-        case .glob(let glob):
-            guard glob.matches(process.comm) else { return .nameDiffers }
-        case .long(let prefix, let full):
-            guard process.comm == prefix else { return .nameDiffers }
+        guard Self.nameMayMatch(rule.name, process.comm) else { return .nameDiffers }
+        if case .long(_, let full) = rule.name {
             guard process.executableName() == full || process.argv0Name() == full else { return .longNameUnconfirmed }
         }
         for (position, qualifier) in rule.qualifiers.enumerated() {
@@ -66,6 +61,20 @@ public struct RuleSet: Sendable {
             }
         }
         return .matches
+    }
+
+    /// Whether some rule's NAME admits this comm: the whole test for almost every process, needing
+    /// nothing but the comm. A long name's confirmation and the qualifiers come later.
+    public func nameMayMatch(_ comm: Comm) -> Bool {
+        rules.contains { Self.nameMayMatch($0.name, comm) }
+    }
+
+    static func nameMayMatch(_ pattern: NamePattern, _ comm: Comm) -> Bool {
+        switch pattern {
+        case .exact(let name): return comm == name
+        case .long(let prefix, _): return comm == prefix
+        case .glob(let glob): return glob.matches(comm)
+        }
     }
 
     /// nil when the fact it needs cannot be read (the process exited, or its files are hidden).
@@ -80,12 +89,8 @@ public struct RuleSet: Sendable {
         case .cgroup(let glob):
             return process.cgroupPath().map(glob.matches)
         case .parent(let pattern):
-            guard let parent = process.parentComm() else { return nil }
-            switch pattern {
-            case .exact(let comm): return parent == comm
-            case .long(let prefix, _): return parent == prefix
-            case .glob(let glob): return glob.matches(parent)
-            }
+            // A parent's long name is compared as the kernel keeps it: its first 15 bytes.
+            return process.parentComm().map { nameMayMatch(pattern, $0) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import CNetlink
 import Glibc
+import OOMAdjustCore
 import SystemPackage
 
 /// The `/proc` directory, held open so that each process directory is one `openat` away.
@@ -15,6 +16,26 @@ public final class ProcRoot {
     deinit {
         close(descriptor)
         entries.deallocate()
+    }
+
+    /// Reads `/proc/PID/comm` by path: one open, one read, no directory descriptor. Only for a first
+    /// look; what is decided and written goes through a `ProcessDirectory`.
+    public func readComm(of pid: Int32) throws(Errno) -> Comm {
+        try withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { buffer throws(Errno) in
+            let path = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            formatDecimal(pid, into: path)
+            var end = strlen(path)
+            for byte in "/comm".utf8 {
+                path[end] = CChar(bitPattern: byte)
+                end += 1
+            }
+            path[end] = 0
+            let fd = try valueOrErrno { openat(descriptor, path, O_RDONLY | O_CLOEXEC) }.get()
+            defer { close(fd) }
+            // The path is no longer needed: read the name into the same buffer.
+            let count = try valueOrErrno { read(fd, buffer.baseAddress!, 32) }.get()
+            return Comm(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     /// Calls `body` with the PID of every process listed in `/proc` now (the thread-group leaders;
