@@ -52,6 +52,9 @@ let package = Package(
         ),
         // A tiny program the integration tests copy under unique names: it sleeps, forks, renames itself.
         .executableTarget(name: "oom-adjust-testproc"),
+        // Feeds random and mutated datagrams and configs to the decoder and the parser; built with
+        // AddressSanitizer and libFuzzer by scripts/fuzz.sh (README.md, "Fuzzing").
+        .executableTarget(name: "oom-adjust-fuzz", dependencies: ["CNetlink", "OOMAdjustCore", "OOMAdjustLinux"]),
         .testTarget(
             name: "OOMAdjustCoreTests",
             dependencies: ["OOMAdjustCore"],

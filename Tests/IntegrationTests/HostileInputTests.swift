@@ -99,6 +99,22 @@ struct HostileInputTests {
         #expect(diagnostic.description == "\(huge): error: file is \(64 << 30) bytes; a config may be at most \(limit) bytes")
     }
 
+    @Test func theDecoderAndTheParserSurviveTheFuzzDriver() throws {
+        // The plain build: no sanitizer, but each input ends at an inaccessible page, so an over-read
+        // faults. scripts/fuzz.sh runs the same driver under AddressSanitizer, and libFuzzer.
+        let fuzzer = Harness.binDirectory.appendingPathComponent("oom-adjust-fuzz").path
+        let fixtures = Harness.packageRoot.appendingPathComponent("Tests/Fixtures")
+        let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+        for (target, runs, seeds) in [("decode", 100_000, "datagrams"), ("config", 10_000, "configs")] {
+            let result = try Harness.run(
+                fuzzer, [target, "--runs", "\(runs)", "--seed", "\(seed)", fixtures.appendingPathComponent(seeds).path],
+                environment: ["SWIFT_BACKTRACE": "enable=no"])
+            #expect(result.status == 0, "\(target), seed \(seed): status \(result.status)\n\(result.stderr.suffix(3000))")
+            #expect(result.stdout.contains("\(target): \(runs) inputs"), "\(result.stdout)")
+            print("fuzz driver: \(result.stdout.trimmingCharacters(in: .newlines))")
+        }
+    }
+
     @Test func forgedProcessEventsAreDroppedAndCountedNotActedOn() throws {
         try Harness.requirePrivileges()
         let scenario = try Scenario()
