@@ -51,6 +51,30 @@ extension StressTests {
             #expect(agent.stop() == 0)
         }
 
+        @Test func aSmallReceiveBufferOverflowsAfterAFewEvents() throws {
+            try Harness.requirePrivileges()
+            let scenario = try Scenario()
+            defer { scenario.cleanUp() }
+            let name = Harness.uniqueName("t")
+            let config = try scenario.writeConfig("\(name) score=520\n")
+            let refused = try Harness.run(Harness.agentBinary, ["run", "--config", config, "--receive-buffer", "100"])
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains("--receive-buffer must be from 4096 to 1073741824 bytes"), "\(refused.stderr)")
+
+            let agent = try scenario.startAgent(config: config, arguments: ["-v", "--receive-buffer", "4096"])
+            #expect(agent.waitForLog("subscribed to process events", "receive_buffer_bytes=8192"), "log:\n\(agent.log)")
+            agent.send(SIGSTOP)
+            let storm = try scenario.spawn(Harness.uniqueName("w"), ["spawn", "200", "/bin/true"])
+            #expect(storm.waitForLine(prefix: "done ") == "200")
+            let late = try scenario.spawn(name, ["sleep", "60"])
+            agent.send(SIGCONT)
+            #expect(Harness.waitUntil { late.score == 520 }, "log:\n\(agent.log)")
+            #expect(agent.waitForLog("process events were lost: the socket overflowed; sweeping /proc"))
+            #expect(agent.count("adjusted", "event=sweep", "pid=\(late.pid) ") == 1, "its events were lost: the sweep set it")
+            #expect((agent.counter("overflows") ?? 0) >= 1)
+            #expect(agent.stop() == 0)
+        }
+
         @Test func aRestartAfterKillNineFixesEverythingStartedWhileTheAgentWasDown() throws {
             try Harness.requirePrivileges()
             let scenario = try Scenario()
