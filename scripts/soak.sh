@@ -8,7 +8,8 @@
 # event flood and the dying crowd. SCALE multiplies their sizes: at 5 each round has two storms of
 # 62,500 execs, 500 reloads, 250 respawns, 15 OOM kills each way and a flood of a million fork events
 # (about 5 minutes a round on 2 cores). A round that is running when DURATION ends is finished.
-# Every round's output is kept in .build-soak/TIMESTAMP/round-N.log.
+# Every round's output is kept in .build-soak/TIMESTAMP/round-N.log. OOM_ADJUST_SCRATCH_PATH=DIR builds
+# in DIR instead of .build (to soak beside another build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,8 @@ scale=${2:-5}
 [[ $(id -u) == 0 ]] || { echo "soak.sh: the stress tests need root" >&2; exit 1; }
 
 scripts/ensure-deps.sh
-swift build --build-tests
+scratch=(${OOM_ADJUST_SCRATCH_PATH:+--scratch-path "$OOM_ADJUST_SCRATCH_PATH"})
+swift build --build-tests "${scratch[@]}"
 logs=".build-soak/$(date +%Y%m%dT%H%M%S)"
 mkdir -p "$logs"
 echo "soak: $1 at scale $scale; logs in $logs"
@@ -38,7 +40,7 @@ failed=()
 while (( SECONDS - start < limit )); do
     rounds=$((rounds + 1))
     log="$logs/round-$rounds.log"
-    if swift test --skip-build --filter StressTests >"$log" 2>&1; then
+    if swift test --skip-build "${scratch[@]}" --filter StressTests >"$log" 2>&1; then
         echo "round $rounds passed ($((SECONDS - start)) s elapsed)"
     else
         echo "round $rounds FAILED: $log"
@@ -53,7 +55,7 @@ for log in "${failed[@]}"; do
     grep -E "recorded an issue|Expectation failed" "$log" | head -5 | sed 's/^/      /'
 done
 # The measurements each test prints, round by round.
-for kind in "overflow:" "restart:" "respawn:" "pid reuse:" "reload storm:" "oom (" "flood:" "crowd:"; do
+for kind in "overflow:" "restart:" "respawn:" "pid reuse:" "pid reuse end to end:" "reload storm:" "oom (" "flood:" "crowd:"; do
     echo "-- $kind"
     grep -h -F "$kind" "$logs"/round-*.log | sed 's/^/   /' || echo "   (none)"
 done
