@@ -96,8 +96,8 @@ extension StressTests {
     }
 }
 
-/// A memory cgroup of this test's own, a child of the one it runs in: v1 (memory controller mounted on
-/// its own) or v2 (unified, with the memory controller enabled for children).
+/// A memory cgroup of this test's own: v1 (memory controller mounted on its own), a child of the one the
+/// test runs in; or v2 (unified), a child of the root or else a sibling of ours.
 final class MemoryCgroup {
     let path: String
     let version: Int
@@ -134,10 +134,23 @@ final class MemoryCgroup {
             let own = ownCgroups.first(where: { $0.hasPrefix("0::") })
         {
             version = 2
-            let parent = mount + String(own.dropFirst(3))
-            let enabled = (try? String(contentsOfFile: parent + "/cgroup.subtree_control", encoding: .utf8)) ?? ""
-            if !enabled.split(whereSeparator: \.isWhitespace).contains("memory") {
-                try Self.write("+memory", to: parent + "/cgroup.subtree_control")
+            func controllers(_ directory: String, _ file: String) -> [Substring] {
+                ((try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+            }
+            let ownPath = String(own.dropFirst(3))
+            let parent: String
+            if ownPath == "/" {
+                // The root may hold processes and still enable controllers for its children.
+                parent = mount
+                if !controllers(parent, "cgroup.subtree_control").contains("memory") {
+                    try Self.write("+memory", to: parent + "/cgroup.subtree_control")
+                }
+            } else if controllers(mount + ownPath, "cgroup.controllers").contains("memory") {
+                // A sibling: our parent delegates memory already, and (no internal processes) a cgroup
+                // with processes, like ours, cannot delegate it to a child of its own.
+                parent = mount + String(ownPath[..<ownPath.lastIndex(of: "/")!]).replacingOccurrences(of: "//", with: "/")
+            } else {
+                throw HarnessError("the memory controller is not enabled for this cgroup (\(ownPath))")
             }
             path = parent + "/" + name
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
