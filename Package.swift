@@ -62,7 +62,13 @@ let package = Package(
         ),
         .testTarget(
             name: "OOMAdjustAgentTests",
-            dependencies: ["OOMAdjustAgent", "OOMAdjustCore"],
+            dependencies: [
+                "OOMAdjustAgent",
+                "OOMAdjustCore",
+                "OOMAdjustLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Tests/OOMAdjustAgentTests"
         ),
         .testTarget(
