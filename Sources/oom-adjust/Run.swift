@@ -104,7 +104,7 @@ private func enterRealtime(priority: Int, logger: Logger) throws {
         if let limit = try? RealtimeScheduling.priorityLimit() { metadata["rlimit_rtprio"] = "\(limit)" }
         if error == .notPermitted {
             logger.error(
-                "cannot switch to SCHED_FIFO: the agent lacks CAP_SYS_NICE and RLIMIT_RTPRIO is below the priority (or its cgroup has no real-time budget); grant CAP_SYS_NICE (systemd: AmbientCapabilities=CAP_SYS_NICE) or raise LimitRTPRIO=, or drop --realtime-priority",
+                "cannot switch to SCHED_FIFO: the agent lacks CAP_SYS_NICE and RLIMIT_RTPRIO is below the priority (or its cgroup has no real-time budget); grant CAP_SYS_NICE (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitRTPRIO=, or drop --realtime-priority",
                 metadata: metadata)
         } else {
             logger.error("cannot switch to SCHED_FIFO", metadata: metadata)
@@ -121,11 +121,11 @@ private func enterRealtime(priority: Int, logger: Logger) throws {
         switch error {
         case .notPermitted:
             logger.error(
-                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is 0; grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK) or raise LimitMEMLOCK=, or drop --realtime-priority",
+                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is 0; grant CAP_IPC_LOCK (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitMEMLOCK=, or drop --realtime-priority",
                 metadata: metadata)
         case .noMemory:
             logger.error(
-                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is smaller than what it maps; grant CAP_IPC_LOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK) or raise LimitMEMLOCK= (infinity), or drop --realtime-priority",
+                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is smaller than what it maps; grant CAP_IPC_LOCK (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitMEMLOCK= (infinity), or drop --realtime-priority",
                 metadata: metadata)
         default:
             logger.error("cannot lock the agent's memory", metadata: metadata)
