@@ -81,9 +81,10 @@ int CNetlink_send_mcast_filter(struct mnl_socket *socket, uint32_t op, uint32_t 
 /// datagram meanwhile. Returns 0 on a zero ack; -1 with errno set to the ack's error, or ETIMEDOUT.
 int CNetlink_wait_for_ack(struct mnl_socket *socket, uint32_t seq, int timeout_ms);
 
-/// Attaches a classic BPF socket filter that passes only what the agent uses: acks, exec, comm changes
-/// of a process's main thread, and forks that create a process (child pid == child tgid). Thread
-/// creation and every other kind are dropped in the kernel, before the agent wakes.
+/// Attaches a classic BPF socket filter that passes only what the agent uses: exec, comm changes of a
+/// process's main thread, and forks that create a process (child pid == child tgid). Thread creation,
+/// subscription acks (call it after CNetlink_wait_for_ack) and every other kind are dropped in the
+/// kernel, before the agent wakes.
 int CNetlink_attach_event_filter(int fd);
 
 /// Receives up to `count` (at most 64) datagrams with one recvmmsg(MSG_DONTWAIT) into consecutive

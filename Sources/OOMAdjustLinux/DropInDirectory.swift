@@ -14,6 +14,9 @@ public enum DropInDirectory {
             return .failure(ConfigDiagnostic(.error, path: path, line: nil, reason))
         }
         defer { closedir(directory) }
+        // Whoever may add a file here decides OOM fates too: the directory must pass the same StrictModes
+        // check as the files, on the descriptor being listed.
+        if let untrusted = ConfigFile.checkTrust(descriptor: dirfd(directory), path: path) { return .failure(untrusted) }
         var names: [[UInt8]] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in

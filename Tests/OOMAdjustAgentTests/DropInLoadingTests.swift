@@ -1,3 +1,4 @@
+import Glibc
 import OOMAdjustAgent
 import OOMAdjustCore
 import Testing
@@ -195,6 +196,16 @@ import Testing
         try tree.makeDirectory("oom_adjust.d")
         let loaded = try Self.load(RuleLoader(configPath: tree.path("oom_adjust.conf")))
         #expect(loaded.files == [tree.path("oom_adjust.conf")])
+    }
+
+    @Test func aDropInDirectoryOthersMayWriteIsRefused() throws {
+        // Whoever can add a file to the directory can grant protection: StrictModes applies to it too.
+        let tree = try Self.standardTree()
+        let directory = tree.path("oom_adjust.d")
+        chmod(directory, 0o777)
+        let errors = Self.failure(RuleLoader(configPath: tree.path("oom_adjust.conf")))
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.hasPrefix("\(directory): error: writable by group and others (mode 0777)") == true, "\(errors)")
     }
 
     @Test func aDropInPathThatIsAFileIsAnError() throws {
