@@ -37,8 +37,8 @@ public enum EnforcementOutcome: Equatable {
 /// Applies the rules to one process: a glimpse at its comm, and where a rule may apply, its /proc
 /// directory opened once, read, matched, decided and written.
 ///
-/// Everything after the glimpse goes through the one directory descriptor, so PID reuse cannot redirect
-/// a write, and nothing here allocates unless a rule needs more than the comm.
+/// Everything after the glimpse goes through descriptors bound to the process, so PID reuse cannot
+/// redirect a write, and nothing here allocates unless a rule needs more than the comm.
 public struct Enforcer {
     public var rules: RuleSet
     public let procRoot: ProcRoot
@@ -53,29 +53,31 @@ public struct Enforcer {
 
     /// `occasion` is `.commChange` for a rename, which may never grant protection.
     public func enforce(pid: Int32, occasion: RuleSet.Occasion = .execForkOrSweep) -> EnforcementOutcome {
-        // Almost every process is one no rule names: a look at its comm by path settles that in one
-        // open and one read.
         do {
-            let glimpse = try procRoot.readComm(of: pid)
-            guard rules.nameMayMatch(glimpse) else { return .unmatched(glimpse) }
+            return try examine(pid: pid, occasion: occasion)
         } catch {
-            return Self.isGone(error) ? .gone : .failed(rule: nil, error)
+            return Self.isGone(error.errno) ? .gone : .failed(rule: error.rule, error.errno)
         }
-        // A rule may apply. From here on everything goes through one directory descriptor pinned to
-        // the process, the comm read again included, so what is decided and written concerns that one
-        // process even if the PID was reused since the glimpse.
-        let directory: ProcessDirectory
-        do {
-            directory = try ProcessDirectory(pid: pid, in: procRoot)
-        } catch {
-            return Self.isGone(error) ? .gone : .failed(rule: nil, error)
-        }
-        let comm: Comm
-        do {
-            comm = try directory.readComm()
-        } catch {
-            return Self.isGone(error) ? .gone : .failed(rule: nil, error)
-        }
+    }
+
+    /// A read or open that failed, and the rule that had matched by then, if any.
+    struct Failure: Error {
+        let errno: Errno
+        let rule: Int?
+    }
+
+    private func examine(pid: Int32, occasion: RuleSet.Occasion) throws(Failure) -> EnforcementOutcome {
+        // Almost every process is one no rule names: a look at its comm, opened by path, settles that
+        // in one open and one read.
+        let commFile = try attempt(nil) { () throws(Errno) in try procRoot.openComm(of: pid) }
+        let glimpse = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
+        guard rules.nameMayMatch(glimpse) else { return .unmatched(glimpse) }
+        // A rule may apply. From here on everything goes through one directory descriptor pinned to the
+        // process. The comm file is pinned to it too, so reading it again once the directory is open
+        // proves that the process still held its PID when the directory was opened: both name the same
+        // process, even if the PID was recycled before the glimpse. The name read now is the one decided on.
+        let directory = try attempt(nil) { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
+        let comm = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
         var facts = directory.facts(comm: comm, procRoot: procRoot)
         let index: Int
         switch rules.verdict(for: &facts, occasion: occasion) {
@@ -83,28 +85,31 @@ public struct Enforcer {
         case .untrusted(let rule, let refusal): return .untrusted(rule: rule, comm: comm, refusal)
         case .apply(let rule): index = rule
         }
-        let desired = rules.rules[index].score
-        let current: OOMScore
-        do {
-            current = try directory.readOOMScore()
-        } catch {
-            return Self.isGone(error) ? .gone : .failed(rule: index, error)
-        }
-        switch AdjustmentPlan(current: current, desired: desired) {
+        // One descriptor to read the value and, where it differs, write it.
+        let scoreFile = try attempt(index) { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
+        let current = try attempt(index) { () throws(Errno) in try scoreFile.readOOMScore() }
+        switch AdjustmentPlan(current: current, desired: rules.rules[index].score) {
         case .unchanged(let score):
             return .unchanged(rule: index, comm: comm, score: score)
         case .write(let from, let to):
             if dryRun { return .adjusted(rule: index, comm: comm, from: from, to: to) }
             do {
-                try directory.writeOOMScore(to)
+                try scoreFile.writeOOMScore(to)
                 return .adjusted(rule: index, comm: comm, from: from, to: to)
             } catch {
-                if Self.isGone(error) { return .gone }
                 if error == .permissionDenied || error == .notPermitted {
                     return .denied(rule: index, comm: comm, from: from, to: to, error)
                 }
-                return .failed(rule: index, error)
+                throw Failure(errno: error, rule: index)
             }
+        }
+    }
+
+    private func attempt<T: ~Copyable>(_ rule: Int?, _ body: () throws(Errno) -> T) throws(Failure) -> T {
+        do {
+            return try body()
+        } catch {
+            throw Failure(errno: error, rule: rule)
         }
     }
 

@@ -49,24 +49,8 @@ public enum ConfigFile {
         return .success(bytes)
     }
 
-    /// Checks a config directory (the drop-in directory) the way `read` checks a file: it must be a
-    /// directory owned by root and writable by nobody else. nil when it may be trusted; a missing or
-    /// unreadable directory is a diagnostic too (ENOENT in its message), so a caller that allows a
-    /// missing directory checks for that first.
-    public static func checkDirectory(path: String) -> ConfigDiagnostic? {
-        let fd: CInt
-        switch valueOrErrno({ open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }) {
-        case .success(let opened): fd = opened
-        case .failure(let error):
-            let reason = error == .notDirectory ? "not a directory" : "cannot open: \(error)"
-            return ConfigDiagnostic(.error, path: path, line: nil, reason)
-        }
-        defer { close(fd) }
-        return checkTrust(descriptor: fd, path: path)
-    }
-
-    /// The same check on a file or directory the caller has opened already (fstat, so nothing can be
-    /// swapped in between the check and the use). nil when it may be trusted.
+    /// The check `read` makes, for a directory (or file) the caller has opened already: fstat, so nothing
+    /// can be swapped in between the check and the use. nil when it may be trusted.
     public static func checkTrust(descriptor: CInt, path: String) -> ConfigDiagnostic? {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {

@@ -18,10 +18,10 @@ public final class ProcRoot {
         entries.deallocate()
     }
 
-    /// Reads `/proc/PID/comm` by path: one open, one read, no directory descriptor. Only for a first
-    /// look; what is decided and written goes through a `ProcessDirectory`.
-    public func readComm(of pid: Int32) throws(Errno) -> Comm {
-        try withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { buffer throws(Errno) in
+    /// Opens `/proc/PID/comm` by path: one open, no directory descriptor, for a first look at the name.
+    /// The descriptor is bound to the process like any /proc file (see `ProcessFile`).
+    public func openComm(of pid: Int32) throws(Errno) -> ProcessFile {
+        try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
             let path = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
             formatDecimal(pid, into: path)
             var end = strlen(path)
@@ -30,11 +30,7 @@ public final class ProcRoot {
                 end += 1
             }
             path[end] = 0
-            let fd = try valueOrErrno { openat(descriptor, path, O_RDONLY | O_CLOEXEC) }.get()
-            defer { close(fd) }
-            // The path is no longer needed: read the name into the same buffer.
-            let count = try valueOrErrno { read(fd, buffer.baseAddress!, 32) }.get()
-            return Comm(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            return try ProcessFile(openedAt: descriptor, path, flags: O_RDONLY)
         }
     }
 

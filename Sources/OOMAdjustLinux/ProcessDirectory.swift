@@ -30,34 +30,22 @@ public struct ProcessDirectory: ~Copyable {
 
     /// Reads `comm` (what `ps -o comm` shows: the main thread's name, at most 15 bytes).
     public func readComm() throws(Errno) -> Comm {
-        try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
-            let count = try readFile("comm", into: buffer)
-            return Comm(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
+        try ProcessFile(openedAt: descriptor, "comm", flags: O_RDONLY).readComm()
+    }
+
+    /// Opens `oom_score_adj`, for reading, or for reading and then writing through the same descriptor.
+    public func openOOMScore(writable: Bool) throws(Errno) -> ProcessFile {
+        try ProcessFile(openedAt: descriptor, "oom_score_adj", flags: writable ? O_RDWR : O_RDONLY)
     }
 
     /// Reads `oom_score_adj`.
     public func readOOMScore() throws(Errno) -> OOMScore {
-        try withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { buffer throws(Errno) in
-            let count = try readFile("oom_score_adj", into: buffer)
-            guard let value = parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<count])),
-                let score = OOMScore(value)
-            else { throw Errno.illegalByteSequence }
-            return score
-        }
+        try openOOMScore(writable: false).readOOMScore()
     }
 
-    /// Writes `oom_score_adj`. EACCES means the value is below the process's floor and this process
-    /// lacks CAP_SYS_RESOURCE; ESRCH or ENOENT that the process is gone.
+    /// Writes `oom_score_adj` (see `ProcessFile.writeOOMScore` for what its errors mean).
     public func writeOOMScore(_ score: OOMScore) throws(Errno) {
-        let fd = try valueOrErrno { openat(descriptor, "oom_score_adj", O_WRONLY | O_CLOEXEC) }.get()
-        defer { close(fd) }
-        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { text throws(Errno) in
-            formatDecimal(Int32(score.rawValue), into: text.baseAddress!)
-            let length = strlen(text.baseAddress!)
-            let written = try valueOrErrno { write(fd, text.baseAddress!, length) }.get()
-            if written != length { throw Errno.ioError }
-        }
+        try openOOMScore(writable: true).writeOOMScore(score)
     }
 
     /// readlinkat(dir, "exe"): the resolved executable, with ` (deleted)` appended by the kernel when the

@@ -55,22 +55,29 @@ struct HostileInputTests {
         defer { scenario.cleanUp() }
         let directory = scenario.directory.appendingPathComponent("oom_adjust.d").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        /// What listing the drop-in directory, as every load does, says about it.
+        func problem(_ path: String) -> String? {
+            if case .failure(let diagnostic) = DropInDirectory.files(in: path) { return diagnostic.description }
+            return nil
+        }
         chmod(directory, 0o755)
-        #expect(ConfigFile.checkDirectory(path: directory) == nil)
+        #expect(problem(directory) == nil)
         chmod(directory, 0o777)
-        #expect(
-            ConfigFile.checkDirectory(path: directory)?.description
-                == "\(directory): error: writable by group and others (mode 0777); run chmod go-w \(directory)")
+        #expect(problem(directory) == "\(directory): error: writable by group and others (mode 0777); run chmod go-w \(directory)")
         chmod(directory, 0o1777)
-        #expect(ConfigFile.checkDirectory(path: directory)?.description.contains("(mode 1777)") == true, "sticky is no excuse")
+        #expect(problem(directory)?.contains("(mode 1777)") == true, "sticky is no excuse")
         chmod(directory, 0o755)
         chown(directory, 65534, 0)
-        #expect(
-            ConfigFile.checkDirectory(path: directory)?.description
-                == "\(directory): error: owned by uid 65534, not root; run chown root \(directory)")
-        let file = try scenario.writeConfig("")
-        #expect(ConfigFile.checkDirectory(path: file)?.description == "\(file): error: not a directory")
-        #expect(ConfigFile.checkDirectory(path: directory + "/absent")?.description.contains("cannot open: No such file or directory") == true)
+        #expect(problem(directory) == "\(directory): error: owned by uid 65534, not root; run chown root \(directory)")
+        // The whole command refuses it too, naming the directory.
+        let config = try scenario.writeConfig("\(Harness.uniqueName("d")) 1\n")
+        let check = try Harness.run(Harness.agentBinary, ["check", "--config", config])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("\(directory): error: owned by uid 65534, not root"), "stderr: \(check.stderr)")
+        let file = try scenario.writeConfig("", name: "plain")
+        #expect(problem(file) == "\(file): error: not a directory")
+        // No drop-in directory at all is fine: there are simply no drop-ins.
+        #expect(problem(directory + "/absent") == nil)
     }
 
     @Test func aConfigOverTheLimitIsRefusedBeforeItIsRead() throws {
