@@ -54,10 +54,12 @@ let package = Package(
         .executableTarget(name: "oom-adjust-testproc"),
         // Feeds random and mutated datagrams and configs to the decoder and the parser; built with
         // AddressSanitizer and libFuzzer by scripts/fuzz.sh (README.md, "Fuzzing").
-        .executableTarget(name: "oom-adjust-fuzz", dependencies: ["CNetlink", "OOMAdjustCore", "OOMAdjustLinux"]),
+        // Replayable pseudo-random input for the fuzz driver and the fuzz tests.
+        .target(name: "SeededRandom"),
+        .executableTarget(name: "oom-adjust-fuzz", dependencies: ["CNetlink", "OOMAdjustCore", "OOMAdjustLinux", "SeededRandom"]),
         .testTarget(
             name: "OOMAdjustCoreTests",
-            dependencies: ["OOMAdjustCore"],
+            dependencies: ["OOMAdjustCore", "SeededRandom"],
             path: "Tests/OOMAdjustCoreTests"
         ),
         .testTarget(
@@ -73,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CNetlinkTests",
-            dependencies: ["CNetlink", "OOMAdjustLinux"],
+            dependencies: ["CNetlink", "OOMAdjustLinux", "SeededRandom"],
             path: "Tests/CNetlinkTests"
         ),
         .testTarget(

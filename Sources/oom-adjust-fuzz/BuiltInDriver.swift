@@ -1,4 +1,5 @@
 import Glibc
+import SeededRandom
 
 /// Random and mutated inputs without libFuzzer: enough to run under AddressSanitizer (or with guard
 /// pages alone) in CI, and to replay a seed.
@@ -13,20 +14,10 @@ struct BuiltInDriver {
     let target: FuzzTarget
     let options: Options
 
-    /// SplitMix64: the same sequence everywhere for a seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     func run() {
-        var random = Generator(state: options.seed)
+        var random = Generator(seed: options.seed)
         let seeds = loadSeeds() + builtInSeeds()
         let start = monotonicSeconds()
         var done = 0

@@ -1,5 +1,6 @@
 import Foundation
 import OOMAdjustCore
+import SeededRandom
 import Testing
 
 /// Generated and mutated configs: whatever the bytes, the parser returns (no crash, no hang) and every
@@ -12,17 +13,7 @@ import Testing
     static let seed = UInt64(ProcessInfo.processInfo.environment["OOM_ADJUST_FUZZ_SEED"] ?? "") ?? 0x6f6f_6d61_646a
     static let runs = Int(ProcessInfo.processInfo.environment["OOM_ADJUST_FUZZ_RUNS"] ?? "") ?? 12_000
 
-    /// SplitMix64: small, fast, and the same sequence everywhere for a seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     /// Pieces real and broken configs are made of.
     static let tokens: [String] = [
@@ -135,7 +126,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(5)))
     func generatedAndMutatedConfigsNeverCrashAndEveryDiagnosticHasItsPlace() {
-        var random = Generator(state: Self.seed)
+        var random = Generator(seed: Self.seed)
         let seeds = Self.seeds()
         #expect(seeds.count >= 3)
         var slowest = (seconds: 0.0, label: "")
