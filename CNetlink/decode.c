@@ -101,6 +101,12 @@ int CNetlink_decode(const void *buf, size_t length, uint32_t sender_port, CNetli
         memcpy(event->comm, ev.event_data.comm.comm, sizeof event->comm - 1);
         event->comm[sizeof event->comm - 1] = '\0';
         break;
+    case PROC_EVENT_UID:
+        event->pid = ev.event_data.id.process_pid;
+        event->tgid = ev.event_data.id.process_tgid;
+        event->ruid = ev.event_data.id.r.ruid;
+        event->euid = ev.event_data.id.e.euid;
+        break;
     case PROC_EVENT_EXIT:
         event->pid = ev.event_data.exit.process_pid;
         event->tgid = ev.event_data.exit.process_tgid;

@@ -1,8 +1,10 @@
 // Records real proc-connector datagrams, byte for byte, as fixtures for Tests/CNetlinkTests.
 //
 // It subscribes to the proc connector, forks a child that renames itself, starts a thread that renames
-// itself and ends, then execs /bin/true; it keeps only the datagrams about that child and writes each one
-// to its own file, exactly as recv(2) returned it. Run it as root in the initial PID namespace:
+// itself and ends, starts a second thread that waits while the child drops to uid 1 (daemon) with
+// setresuid, which glibc applies to every thread, then execs /bin/true; it keeps only the datagrams
+// about that child and writes each one to its own file, exactly as recv(2) returned it. Run it as root
+// in the initial PID namespace:
 //
 //   cc -std=c11 -Wall -Wextra -O2 -o /tmp/record-datagrams scripts/record-datagrams.c -lpthread
 //   /tmp/record-datagrams Tests/Fixtures/datagrams
@@ -61,12 +63,23 @@ static void *thread_main(void *unused) {
     return NULL;
 }
 
+static void *waiting_thread_main(void *release) {
+    char byte;
+    return read(*(int *)release, &byte, 1) == 1 ? NULL : NULL;
+}
+
 static void child_main(int go) {
     char byte;
     if (read(go, &byte, 1) != 1) _exit(2);  // wait until the parent has seen the fork
     prctl(PR_SET_NAME, CHILD_NAME);
     pthread_t thread;
     if (pthread_create(&thread, NULL, thread_main, NULL) != 0) _exit(3);
+    pthread_join(thread, NULL);
+    // A thread alive during setresuid gets its own uid event: glibc changes every thread's credentials.
+    int release[2];
+    if (pipe(release) != 0 || pthread_create(&thread, NULL, waiting_thread_main, &release[0]) != 0) _exit(5);
+    if (setresuid(1, 1, 1) != 0) _exit(6);
+    if (write(release[1], "r", 1) != 1) _exit(7);
     pthread_join(thread, NULL);
     execl("/bin/true", "true", (char *)NULL);
     _exit(4);
@@ -142,6 +155,12 @@ int main(int argc, char **argv) {
             if (tgid != child) break;
             name = "exec.bin";
             break;
+        case PROC_EVENT_UID:
+            pid = ev->event_data.id.process_pid;
+            tgid = ev->event_data.id.process_tgid;
+            if (tgid != child) break;
+            name = pid == tgid ? "uid-process.bin" : "uid-thread.bin";
+            break;
         case PROC_EVENT_EXIT:
             pid = ev->event_data.exit.process_pid;
             tgid = ev->event_data.exit.process_tgid;
@@ -166,6 +185,7 @@ int main(int argc, char **argv) {
             printf(" parent=%d/%d code=%u", ev->event_data.exit.parent_pid, ev->event_data.exit.parent_tgid,
                    ev->event_data.exit.exit_code);
         if (ev->what == PROC_EVENT_COMM) printf(" comm=%.16s", ev->event_data.comm.comm);
+        if (ev->what == PROC_EVENT_UID) printf(" ruid=%u euid=%u", ev->event_data.id.r.ruid, ev->event_data.id.e.euid);
         if (ev->what == PROC_EVENT_NONE) printf(" err=%u", ev->event_data.ack.err);
         printf("\n");
     }

@@ -41,6 +41,8 @@ typedef struct {
     int32_t parent_pid;     ///< fork and exit only
     int32_t parent_tgid;    ///< fork and exit only
     uint32_t ack_err;       ///< NONE (a subscription ack) only: 0 or an errno
+    uint32_t ruid;          ///< UID only: the new real uid
+    uint32_t euid;          ///< UID only: the new effective uid
     uint32_t seq;           ///< cn_msg.seq
     uint32_t ack;           ///< cn_msg.ack
     char comm[16];          ///< COMM only: the new name, always NUL-terminated
@@ -81,10 +83,10 @@ int CNetlink_send_mcast_filter(struct mnl_socket *socket, uint32_t op, uint32_t 
 /// datagram meanwhile. Returns 0 on a zero ack; -1 with errno set to the ack's error, or ETIMEDOUT.
 int CNetlink_wait_for_ack(struct mnl_socket *socket, uint32_t seq, int timeout_ms);
 
-/// Attaches a classic BPF socket filter that passes only what the agent uses: exec, comm changes of a
-/// process's main thread, and forks that create a process (child pid == child tgid). Thread creation,
-/// subscription acks (call it after CNetlink_wait_for_ack) and every other kind are dropped in the
-/// kernel, before the agent wakes.
+/// Attaches a classic BPF socket filter that passes only what the agent uses: exec, forks that create a
+/// process (child pid == child tgid), and the comm changes, uid changes and exits of a process's main
+/// thread (pid == tgid). Thread creation and exit, subscription acks (call it after
+/// CNetlink_wait_for_ack) and every other kind are dropped in the kernel, before the agent wakes.
 int CNetlink_attach_event_filter(int fd);
 
 /// Receives up to `count` (at most 64) datagrams with one recvmmsg(MSG_DONTWAIT) into consecutive
@@ -105,5 +107,10 @@ extern const int CNetlink_O_PATH;
 
 /// getdents64(2), which glibc wraps only through the variadic syscall(2) Swift cannot call.
 long CNetlink_getdents64(int fd, void *buf, size_t length);
+
+/// openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: opens `path` as if `root` were the file
+/// system's root, so absolute symlinks and `..` stay inside it. glibc has no wrapper (only syscall(2),
+/// which is variadic). -1 with ENOSYS before Linux 5.6.
+int CNetlink_open_in_root(int root, const char *path, int flags);
 
 #endif

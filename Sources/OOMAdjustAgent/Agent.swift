@@ -158,6 +158,12 @@ public final class Agent {
         case .exec: counters.execEvents += 1
         case .fork: counters.forkEvents += 1
         case .comm: counters.commEvents += 1
+        case .uid:
+            counters.uidEvents += 1
+            return
+        case .exit:
+            counters.exitEvents += 1
+            return
         }
         let outcome = enforcer.enforce(pid: event.pid, occasion: event.kind == .comm ? .commChange : .execForkOrSweep)
         record(outcome, pid: event.pid, trigger: Trigger(event.kind), eventTimestamp: event.timestampNanoseconds)
@@ -266,6 +272,7 @@ public final class Agent {
             "counters",
             metadata: [
                 "datagrams": "\(c.datagrams)", "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
+                "events_uid": "\(c.uidEvents)", "events_exit": "\(c.exitEvents)",
                 "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
                 "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
                 "overflows": "\(c.overflows)", "sweeps": "\(c.sweeps)", "foreign_messages": "\(c.foreignMessages)",

@@ -4,13 +4,15 @@ import SystemPackage
 
 /// What made the agent look at a process.
 public enum Trigger: String, Sendable {
-    case exec, fork, comm, sweep
+    case exec, fork, comm, uid, exit, sweep
 
     public init(_ kind: ProcessEvent.Kind) {
         switch kind {
         case .exec: self = .exec
         case .fork: self = .fork
         case .comm: self = .comm
+        case .uid: self = .uid
+        case .exit: self = .exit
         }
     }
 }

@@ -29,7 +29,8 @@ public enum MetricsExposition {
             "oom_adjust_events_total", "counter", "Process events received from the kernel, by kind.",
             [
                 ("kind=\"exec\"", "\(counters.execEvents)"), ("kind=\"fork\"", "\(counters.forkEvents)"),
-                ("kind=\"comm\"", "\(counters.commEvents)"),
+                ("kind=\"comm\"", "\(counters.commEvents)"), ("kind=\"uid\"", "\(counters.uidEvents)"),
+                ("kind=\"exit\"", "\(counters.exitEvents)"),
             ])
         family(
             "oom_adjust_datagrams_total", "counter", "Datagrams read from the proc connector socket.",

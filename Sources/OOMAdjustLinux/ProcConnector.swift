@@ -41,7 +41,8 @@ public final class ProcConnector {
     /// 1 KiB of buffer accounting per datagram, 8 MiB holds several thousand events.
     public static let defaultReceiveBufferBytes: Int32 = 8 << 20
     /// The kinds the kernel-side filter (Linux 6.6+) lets through.
-    public static let eventMask = CNetlink_EVENT_EXEC | CNetlink_EVENT_FORK | CNetlink_EVENT_COMM
+    public static let eventMask =
+        CNetlink_EVENT_EXEC | CNetlink_EVENT_FORK | CNetlink_EVENT_COMM | CNetlink_EVENT_UID | CNetlink_EVENT_EXIT
 
     private let socket: OpaquePointer
     public let fileDescriptor: CInt

@@ -12,7 +12,10 @@ enum Datagrams {
         .appendingPathComponent("Fixtures/datagrams")
 
     /// Every recorded file, by name without `.bin`.
-    static let names = ["ack", "fork-process", "fork-thread", "comm-process", "comm-thread", "exit-thread", "exec", "exit-process"]
+    static let names = [
+        "ack", "fork-process", "fork-thread", "comm-process", "comm-thread", "exit-thread", "exec", "exit-process",
+        "uid-thread", "uid-process",
+    ]
 
     static func recorded(_ name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: directory.appendingPathComponent("\(name).bin")))

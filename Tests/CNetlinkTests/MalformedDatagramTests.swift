@@ -15,6 +15,7 @@ import Testing
         "exec": 36 + 16 + 8,
         "comm-process": 36 + 16 + 24, "comm-thread": 36 + 16 + 24,
         "exit-process": 36 + 16 + 24, "exit-thread": 36 + 16 + 24,
+        "uid-process": 36 + 16 + 16, "uid-thread": 36 + 16 + 16,
     ]
 
     @Test(arguments: Datagrams.names)

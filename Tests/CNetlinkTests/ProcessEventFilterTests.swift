@@ -2,8 +2,8 @@ import CNetlink
 import OOMAdjustLinux
 import Testing
 
-/// `ProcessEvent(decoded:)` keeps what can change which rule a process matches (exec, a new process,
-/// a rename of its main thread) and drops the rest.
+/// `ProcessEvent(decoded:)` keeps what can change which rule a process matches or what it holds (exec,
+/// a new process, a rename, uid change or exit of its main thread) and drops the rest.
 @Suite struct ProcessEventFilterTests {
     static func event(_ name: String) throws -> CNetlink_event {
         try #require(decode(try Datagrams.recorded(name)).event)
@@ -14,21 +14,31 @@ import Testing
     }
 
     @Test func keepsTheForkOfAProcess() throws {
-        #expect(ProcessEvent(decoded: try Self.event("fork-process")) == ProcessEvent(kind: .fork, pid: 8008, timestampNanoseconds: 718_604_975_972))
+        #expect(
+            ProcessEvent(decoded: try Self.event("fork-process"))
+                == ProcessEvent(kind: .fork, pid: 8008, parentPID: 8007, timestampNanoseconds: 718_604_975_972))
+    }
+
+    @Test func keepsTheUidChangeOfTheMainThread() throws {
+        #expect(ProcessEvent(decoded: try Self.event("uid-process")) == ProcessEvent(kind: .uid, pid: 18124, timestampNanoseconds: 805_569_418_233))
+    }
+
+    @Test func keepsTheExitOfTheMainThread() throws {
+        #expect(ProcessEvent(decoded: try Self.event("exit-process")) == ProcessEvent(kind: .exit, pid: 8008, timestampNanoseconds: 718_609_051_291))
     }
 
     @Test func keepsARenameOfTheMainThread() throws {
         #expect(ProcessEvent(decoded: try Self.event("comm-process")) == ProcessEvent(kind: .comm, pid: 8008, timestampNanoseconds: 718_608_100_035))
     }
 
-    @Test(arguments: ["fork-thread", "comm-thread", "exit-thread", "exit-process", "ack"])
-    func dropsThreadsExitsAndAcks(_ name: String) throws {
+    @Test(arguments: ["fork-thread", "comm-thread", "exit-thread", "uid-thread", "ack"])
+    func dropsThreadsAndAcks(_ name: String) throws {
         #expect(ProcessEvent(decoded: try Self.event(name)) == nil)
     }
 
     @Test(arguments: [
-        CNetlink_EVENT_NONE, CNetlink_EVENT_UID, CNetlink_EVENT_GID, CNetlink_EVENT_SID, CNetlink_EVENT_PTRACE,
-        CNetlink_EVENT_COREDUMP, CNetlink_EVENT_EXIT, CNetlink_EVENT_NONZERO_EXIT, 0x400,
+        CNetlink_EVENT_NONE, CNetlink_EVENT_GID, CNetlink_EVENT_SID, CNetlink_EVENT_PTRACE,
+        CNetlink_EVENT_COREDUMP, CNetlink_EVENT_NONZERO_EXIT, 0x400,
     ])
     func dropsEveryOtherKind(_ what: UInt32) {
         var event = CNetlink_event()

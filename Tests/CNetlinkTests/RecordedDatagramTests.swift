@@ -4,7 +4,8 @@ import Testing
 
 /// Datagrams the kernel really sent (Linux 6.18, recorded by scripts/record-datagrams.c): a child of the
 /// recorder (pid 8007) forked as 8008, renamed itself, started thread 8009 which renamed itself and
-/// ended, then exec'd /bin/true and exited.
+/// ended, then exec'd /bin/true and exited. The uid events come from a later run of the recorder, whose
+/// child 18124 dropped to uid 1 with setresuid while its thread 18126 was alive.
 @Suite struct RecordedDatagramTests {
     struct Expected: Sendable, CustomStringConvertible {
         var file: String
@@ -18,6 +19,8 @@ import Testing
         var parentPid: Int32 = 0
         var parentTgid: Int32 = 0
         var comm = ""
+        var ruid: UInt32 = 0
+        var euid: UInt32 = 0
 
         var description: String { file }
     }
@@ -42,6 +45,11 @@ import Testing
                  pid: 8008, tgid: 8008),
         Expected(file: "exit-process", what: CNetlink_EVENT_EXIT, cpu: 0, timestamp: 718_609_051_291, seq: 4657,
                  pid: 8008, tgid: 8008, parentPid: 8007, parentTgid: 8007),
+        // glibc's setresuid changes every thread's credentials: the live thread's event comes first.
+        Expected(file: "uid-thread", what: CNetlink_EVENT_UID, cpu: 1, timestamp: 805_569_210_484, seq: 285_416,
+                 pid: 18126, tgid: 18124, ruid: 1, euid: 1),
+        Expected(file: "uid-process", what: CNetlink_EVENT_UID, cpu: 1, timestamp: 805_569_418_233, seq: 285_417,
+                 pid: 18124, tgid: 18124, ruid: 1, euid: 1),
     ]
 
     @Test func everyFixtureIsListed() {
@@ -63,6 +71,8 @@ import Testing
         #expect(event.parent_pid == expected.parentPid)
         #expect(event.parent_tgid == expected.parentTgid)
         #expect(event.ack_err == 0)
+        #expect(event.ruid == expected.ruid)
+        #expect(event.euid == expected.euid)
         #expect(event.commString == expected.comm)
         #expect(event.commBytes.count == 16 && event.commBytes[15] == 0)
     }
