@@ -26,6 +26,8 @@ public struct ProcessInspection: Sendable {
         case differs
         /// A protective rule matched and the trust policy refused it.
         case untrusted(TrustRefusal)
+        /// A protective rule matched a process whose binary was replaced on disk: it keeps its value.
+        case kept
 
         public var name: String {
             switch self {
@@ -33,23 +35,20 @@ public struct ProcessInspection: Sendable {
             case .ok: return "ok"
             case .differs: return "differs"
             case .untrusted: return "untrusted"
+            case .kept: return "kept"
             }
         }
     }
 
     /// The rule that decided, if any.
-    public var decidingRule: Int? {
-        switch verdict {
-        case .noMatch: return nil
-        case .apply(let rule), .untrusted(let rule, _): return rule
-        }
-    }
+    public var decidingRule: Int? { verdict.decidingRule }
 
     public func state(in rules: RuleSet) -> State {
         switch verdict {
         case .noMatch: return .unmatched
         case .untrusted(_, let refusal): return .untrusted(refusal)
-        case .apply(let rule): return current == rules.rules[rule].score ? .ok : .differs
+        case .keep: return .kept
+        case .apply(let rule), .applyInstead(let rule, _, _): return current == rules.rules[rule].score ? .ok : .differs
         }
     }
 }

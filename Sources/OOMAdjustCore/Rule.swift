@@ -132,11 +132,3 @@ public enum PathPattern: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
-
-extension Array where Element == UInt8 {
-    /// The kernel's mark on the `exe` link of a binary that was deleted or replaced since exec.
-    public var hasDeletedSuffix: Bool {
-        let suffix = Array(" (deleted)".utf8)
-        return count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
-    }
-}

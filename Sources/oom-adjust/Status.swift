@@ -8,8 +8,10 @@ extension OOMAdjust {
             abstract: "List every process a rule matches, with its desired and current value. Changes nothing.",
             discussion: """
                 States: ok (current equals desired), differs, untrusted (a protective rule matched but \
-                the trust policy refused it; the reason is given). --json prints an array of objects \
-                with the keys pid, comm, rule, desired, current, state, and reason for untrusted ones.
+                the trust policy refused it; the reason is given), kept (a protective rule matched a \
+                process whose binary was replaced on disk; it keeps its value). --json prints an array \
+                of objects with the keys pid, comm, rule, desired, current, state, and reason where \
+                there is one (untrusted, kept, or a later rule applied after a refused protective one).
                 """
         )
 
@@ -53,7 +55,12 @@ struct StatusRow {
         current = inspection.current.map { Int($0.rawValue) }
         let state = inspection.state(in: rules)
         self.state = state.name
-        if case .untrusted(let refusal) = state { reason = refusal.description } else { reason = nil }
+        switch inspection.verdict {
+        case .untrusted(_, let refusal): reason = refusal.description
+        case .applyInstead(_, let refused, let refusal): reason = "protection by \(rules.rules[refused].location) refused: \(refusal)"
+        case .keep: reason = "its binary was replaced on disk since it started; it keeps its value"
+        case .noMatch, .apply: reason = nil
+        }
     }
 
     static func table(_ rows: [StatusRow]) -> String {
