@@ -161,13 +161,14 @@ public struct Enforcer {
     }
 
     /// The parent of `pid`, when `pid` holds a protective value and its parent holds protection from the
-    /// agent: after lost events, the sign of a fork the agent never saw.
+    /// agent: after lost events, the sign of a fork the agent never saw. (A dry run wrote no value for
+    /// the child to hold, so there the parent alone counts.)
     public func protectedParent(of pid: Int32, in ledger: ProtectionLedger) -> Int32? {
         guard let directory = try? ProcessDirectory(pid: pid, in: procRoot) else { return nil }
         var facts = directory.facts(comm: Comm(""), procRoot: procRoot)
-        guard let parent = facts.processStat()?.parentPID, ledger[parent]?.grant != nil,
-            let score = try? directory.readOOMScore(), score.isProtective
-        else { return nil }
+        guard let parent = facts.processStat()?.parentPID, ledger[parent]?.grant != nil else { return nil }
+        if dryRun { return parent }
+        guard let score = try? directory.readOOMScore(), score.isProtective else { return nil }
         return parent
     }
 
