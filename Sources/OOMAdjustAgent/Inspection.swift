@@ -9,6 +9,8 @@ public struct ProcessInspection: Sendable {
     public let executable: String?
     /// The arguments joined by single spaces, as `cmdline=` sees them.
     public let commandLine: String?
+    /// The command line is longer than the agent reads, so it counts as unreadable.
+    public let commandLineIsTooLong: Bool
     public let uid: UInt32?
     public let cgroup: String?
     public let parent: String?
@@ -70,9 +72,10 @@ public struct Inspector {
         var facts = directory.facts(comm: comm, procRoot: procRoot)
         let (evaluations, verdict) = rules.explain(&facts)
         func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+        let commandLine = text(facts.commandLine())
         return ProcessInspection(
-            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: text(facts.commandLine()),
-            uid: facts.realUID(),
+            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
+            commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
             cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
             current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict)
     }

@@ -82,8 +82,9 @@ public enum Qualifier: Sendable, Hashable, CustomStringConvertible {
     case user(uid: UInt32, spelling: String)
     /// `cmdline=GLOB`: the arguments joined by single spaces.
     case cmdline(Glob)
-    /// `cgroup=GLOB`: the cgroup v2 path, or the v1 name=systemd path.
-    case cgroup(Glob)
+    /// `cgroup=GLOB`: the cgroup v2 path, or the v1 name=systemd path; `*` stays within a component and a
+    /// trailing `/**` matches a whole subtree.
+    case cgroup(CgroupPattern)
     /// `parent=NAME`: the parent's comm.
     case parent(NamePattern)
 
@@ -101,7 +102,8 @@ public enum Qualifier: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exe(let path): return path.description
         case .user(_, let spelling): return spelling
-        case .cmdline(let glob), .cgroup(let glob): return glob.description
+        case .cmdline(let glob): return glob.description
+        case .cgroup(let pattern): return pattern.description
         case .parent(let name): return name.description
         }
     }

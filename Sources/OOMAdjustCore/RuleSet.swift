@@ -116,8 +116,8 @@ public struct RuleSet: Sendable {
             return outcome(process.realUID().map { $0 == uid })
         case .cmdline(let glob):
             return outcome(process.commandLine().map(glob.matches))
-        case .cgroup(let glob):
-            return outcome(process.cgroupPath().map(glob.matches))
+        case .cgroup(let pattern):
+            return outcome(process.cgroupPath().map(pattern.matches))
         case .parent(let pattern):
             // A parent's long name is compared as the kernel keeps it: its first 15 bytes.
             return outcome(process.parentComm().map { nameMayMatch(pattern, $0) })

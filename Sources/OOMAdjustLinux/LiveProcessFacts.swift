@@ -20,6 +20,11 @@ public struct LiveProcessFacts: ProcessFacts {
     /// The most of `/proc/PID/environ` read: a daemon's environment is a few KiB; a larger one is not
     /// read through (and so vouches for nothing).
     static let environmentLimit = 1 << 20
+    /// The most of `/proc/PID/cmdline` read: room for a Java service's classpath. A longer command line
+    /// counts as unreadable, never as a mismatch, so a rule is not silently passed over for its length.
+    public static let commandLineLimit = 128 << 10
+    /// The command line was longer than `commandLineLimit`.
+    public private(set) var commandLineIsTooLong = false
 
     init(directory: CInt, procRoot: ProcRoot, comm: Comm) {
         self.directory = directory
@@ -75,7 +80,13 @@ public struct LiveProcessFacts: ProcessFacts {
 
     public mutating func rawCommandLine() -> [UInt8]? {
         if let cached = commandLine { return cached }
-        let value = readSmallFile(directory, "cmdline", limit: 4096)
+        let value: [UInt8]?
+        switch readFile(directory, "cmdline", limit: Self.commandLineLimit) {
+        case .success(let bytes): value = bytes
+        case .failure(let failure):
+            value = nil
+            commandLineIsTooLong = failure == .longerThan(Self.commandLineLimit)
+        }
         commandLine = .some(value)
         return value
     }

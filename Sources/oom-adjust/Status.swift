@@ -65,9 +65,10 @@ struct StatusRow {
 
     static func table(_ rows: [StatusRow]) -> String {
         let header = ["PID", "COMM", "RULE", "DESIRED", "CURRENT", "STATE"]
+        // A comm or path with spaces or control bytes stays one cell on one line.
         let cells = rows.map { row in
-            [String(row.pid), row.comm, row.rule, String(row.desired), row.current.map(String.init) ?? "-",
-             row.state + (row.reason.map { ": \($0)" } ?? "")]
+            [String(row.pid), DisplayText.field(row.comm), DisplayText.field(row.rule), String(row.desired),
+             row.current.map(String.init) ?? "-", row.state + (row.reason.map { ": " + DisplayText.escaped($0) } ?? "")]
         }
         let widths = header.indices.map { column in
             ([header] + cells).map { $0[column].count }.max() ?? 0
@@ -83,32 +84,13 @@ struct StatusRow {
     static func json(_ rows: [StatusRow]) -> String {
         let objects = rows.map { row in
             var fields = [
-                "\"pid\":\(row.pid)", "\"comm\":\(quote(row.comm))", "\"rule\":\(quote(row.rule))",
+                "\"pid\":\(row.pid)", "\"comm\":\(DisplayText.json(row.comm))", "\"rule\":\(DisplayText.json(row.rule))",
                 "\"desired\":\(row.desired)", "\"current\":\(row.current.map(String.init) ?? "null")",
-                "\"state\":\(quote(row.state))",
+                "\"state\":\(DisplayText.json(row.state))",
             ]
-            if let reason = row.reason { fields.append("\"reason\":\(quote(reason))") }
+            if let reason = row.reason { fields.append("\"reason\":\(DisplayText.json(reason))") }
             return "{" + fields.joined(separator: ",") + "}"
         }
         return "[" + objects.joined(separator: ",\n") + "]\n"
-    }
-
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

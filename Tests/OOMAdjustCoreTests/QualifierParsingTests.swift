@@ -35,8 +35,8 @@ import Testing
 
     @Test func cmdlineAndCgroupAreGlobsWhoseStarCrossesSlashes() throws {
         let rule = try RuleText.rule("java 5 cmdline=*/opt/app.jar* cgroup=/system.slice/*")
-        #expect(rule.qualifiers == [.cmdline(try Glob("*/opt/app.jar*")), .cgroup(try Glob("/system.slice/*"))])
-        #expect(try RuleText.rule("java 5 cgroup=*app*").qualifiers == [.cgroup(try Glob("*app*"))])
+        #expect(rule.qualifiers == [.cmdline(try Glob("*/opt/app.jar*")), .cgroup(try CgroupPattern("/system.slice/*"))])
+        #expect(try RuleText.rule("java 5 cgroup=*app*").qualifiers == [.cgroup(try CgroupPattern("*app*"))])
     }
 
     @Test func parentIsANameLikeNAME() throws {
@@ -152,6 +152,7 @@ import Testing
         ("sshd -17 exe=/usr/sbin/ssh[d", "`exe=`: `[` without a closing `]` in `/usr/sbin/ssh[d`; write `\\[` for a literal bracket"),
         ("sshd -17 cmdline=*[x", "`cmdline=`: `[` without a closing `]` in `*[x`"),
         ("sshd -17 cgroup=/a[", "`cgroup=`: `[` without a closing `]` in `/a[`"),
+        ("sshd -17 cgroup=/a/**/b", "`cgroup=`: `**` in `/a/**/b` is only allowed as the last component, `/**`, which matches the whole subtree; inside a path, `*` matches one component"),
         ("sshd -17 parent=ssh[d", "`parent=`: `[` without a closing `]` in `ssh[d`"),
         ("sshd -17 cmdline=a\\", "`cmdline=`: `a\\` ends in a lone `\\`"),
         ("ssh[d -17", "NAME: `[` without a closing `]` in `ssh[d`"),
