@@ -26,6 +26,12 @@ public final class Agent {
         self.loader = loader
         self.enforcer = Enforcer(rules: rules, procRoot: procRoot, dryRun: dryRun)
         self.logger = logger
+        let protective = rules.rules.filter { $0.score.isProtective }.count
+        if protective > 0 && Capabilities.isEffective(Capabilities.sysResource) == false {
+            logger.warning(
+                "this agent lacks CAP_SYS_RESOURCE, so the kernel refuses every value below 0: the protective rules cannot take effect; grant it (the unit's CapabilityBoundingSet= has it; in a container, add SYS_RESOURCE)",
+                metadata: ["protective_rules": "\(protective)"])
+        }
         if let problem = procRoot.hostRootProblem {
             logger.warning(
                 "cannot open /proc/1/root, the host's root directory; executables are judged in the agent's own view of the file system instead, which in a container is its image's (give the agent CAP_SYS_PTRACE over PID 1)",
@@ -236,7 +242,7 @@ public final class Agent {
     /// Re-reads the configuration. On any error the rules in force stay, and every error is logged;
     /// on success the new rules apply to running processes through a sweep.
     public func reload() {
-        switch loader.load() {
+        switch loader.load(inventory: SystemInventoryReader.read(enforcer.procRoot)) {
         case .failure(let failure):
             counters.reloadsFailed += 1
             logger.error(

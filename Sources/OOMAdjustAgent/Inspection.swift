@@ -18,6 +18,8 @@ public struct ProcessInspection: Sendable {
     /// One entry per rule, in order.
     public let evaluations: [RuleMatch]
     public let verdict: Verdict
+    /// The system symlink that vouched for its name, when its executable's own name disagrees.
+    public let vouchingSymlink: String?
 
     public enum State: Equatable, Sendable {
         /// No rule names it.
@@ -30,6 +32,9 @@ public struct ProcessInspection: Sendable {
         case untrusted(TrustRefusal)
         /// A protective rule matched a process whose binary was replaced on disk: it keeps its value.
         case kept
+        /// It does not have its rule's protective value, and cannot get it: lowering a value below a
+        /// process's floor needs CAP_SYS_RESOURCE, which this machine's root lacks.
+        case denied
 
         public var name: String {
             switch self {
@@ -38,6 +43,7 @@ public struct ProcessInspection: Sendable {
             case .differs: return "differs"
             case .untrusted: return "untrusted"
             case .kept: return "kept"
+            case .denied: return "denied"
             }
         }
     }
@@ -45,24 +51,36 @@ public struct ProcessInspection: Sendable {
     /// The rule that decided, if any.
     public var decidingRule: Int? { verdict.decidingRule }
 
-    public func state(in rules: RuleSet) -> State {
+    /// `canLowerScores`: whether this machine lets root lower a value below a process's floor.
+    public func state(in rules: RuleSet, canLowerScores: Bool = true) -> State {
         switch verdict {
         case .noMatch: return .unmatched
         case .untrusted(_, let refusal): return .untrusted(refusal)
         case .keep: return .kept
-        case .apply(let rule), .applyInstead(let rule, _, _): return current == rules.rules[rule].score ? .ok : .differs
+        case .apply(let rule), .applyInstead(let rule, _, _):
+            let desired = rules.rules[rule].score
+            if current == desired { return .ok }
+            return desired.isProtective && !canLowerScores && current.map({ desired < $0 }) != false ? .denied : .differs
         }
     }
+
+    /// Why a process in state `denied` is, in words.
+    public static let deniedReason =
+        "lowering oom_score_adj below a process's floor needs CAP_SYS_RESOURCE, which root lacks here (this command does): the kernel refuses the agent's write with EACCES"
 }
 
 /// Reads processes and evaluates the rules against them.
 public struct Inspector {
     public let rules: RuleSet
     public let procRoot: ProcRoot
+    /// Whether this process may lower a value below a process's floor (CAP_SYS_RESOURCE): an agent
+    /// started here is refused protective writes the same way when it may not.
+    public let canLowerScores: Bool
 
     public init(rules: RuleSet, procRoot: ProcRoot) {
         self.rules = rules
         self.procRoot = procRoot
+        canLowerScores = Capabilities.isEffective(Capabilities.sysResource) ?? true
     }
 
     /// Every fact and every rule's evaluation for one process. ESRCH/ENOENT when there is no such process.
@@ -73,11 +91,17 @@ public struct Inspector {
         let (evaluations, verdict) = rules.explain(&facts)
         func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
         let commandLine = text(facts.commandLine())
+        var link: String?
+        if let applied = verdict.appliedRule, rules.rules[applied].score.isProtective, !rules.rules[applied].namesExecutable,
+            !rules.rules[applied].trustsName, let name = facts.executableName(), Comm(name) != comm
+        {
+            link = text(rules.policy.vouchingSymlink(&facts))
+        }
         return ProcessInspection(
             pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
             commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
             cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
-            current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict)
+            current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict, vouchingSymlink: link)
     }
 
     /// Every process some rule matches, by PID. Processes that exit meanwhile are left out.

@@ -27,8 +27,10 @@ public struct RuleLoader: Sendable {
         public let files: [String]
     }
 
-    /// The rules, or every error found (never only the first).
-    public func load() -> Result<Loaded, LoadFailure> {
+    /// The rules, or every error found (never only the first). The warnings are the same for `check`,
+    /// a start-up and a reload: the parser's, repeated rules, advice about valid rules, and, given what
+    /// the machine has (`inventory`), the rules that apply to nothing on it.
+    public func load(inventory: SystemInventory? = nil) -> Result<Loaded, LoadFailure> {
         var parsed = ParsedConfig()
         var sources = [DropInDirectory.File(path: configPath, contents: ConfigFile.read(path: configPath))]
         switch DropInDirectory.read(in: dropInDirectory) {
@@ -45,10 +47,11 @@ public struct RuleLoader: Sendable {
         let errors = parsed.errors
         guard errors.isEmpty else { return .failure(LoadFailure(diagnostics: errors)) }
         let policy = TrustPolicy(systemUIDLimit: SystemAccounts.firstUserUID(loginDefsPath: loginDefsPath))
+        let reach = inventory.map { RuleReach.warnings(parsed.rules, inventory: $0) } ?? []
         return .success(
             Loaded(
-                rules: RuleSet(parsed.rules, policy: policy), warnings: parsed.warnings + parsed.duplicateWarnings,
-                files: files))
+                rules: RuleSet(parsed.rules, policy: policy),
+                warnings: parsed.warnings + parsed.duplicateWarnings + Advisories.of(parsed.rules) + reach, files: files))
     }
 }
 

@@ -117,6 +117,11 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         return count
     }
 
+    /// The bytes every match starts with: the pattern up to its first `*`, `?`, `[` or `\\`.
+    public var literalPrefix: [UInt8] {
+        Array(description.utf8.prefix { $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "\\") })
+    }
+
     public func matches(_ text: UnsafePointer<CChar>) -> Bool {
         pattern.withUnsafeBufferPointer { fnmatch($0.baseAddress!, text, flags) == 0 }
     }

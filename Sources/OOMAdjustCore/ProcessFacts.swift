@@ -10,6 +10,11 @@ public protocol ProcessFacts {
     /// The file at an absolute `path` in the host's view of the file system (resolved under
     /// `/proc/1/root`, not the process's own mount namespace or the agent's).
     mutating func hostFile(at path: [UInt8]) -> FileLookup
+    /// The symbolic link at an absolute `path` in the host's view: who owns the link itself, and the file
+    /// it leads to. nil when there is no symlink there.
+    mutating func hostSymlink(at path: [UInt8]) -> HostSymlink?
+    /// The names of the directories just below `path` in the host's view.
+    mutating func hostSubdirectories(of path: [UInt8]) -> [[UInt8]]
     /// The file at an absolute `path` in the process's own view (resolved under `/proc/PID/root`), for
     /// the directories its dynamic loader searches.
     mutating func fileInProcessView(at path: [UInt8]) -> FileLookup
@@ -69,6 +74,19 @@ public struct ExecutableFile: Hashable, Sendable {
     public func isSameFile(as other: ExecutableFile) -> Bool { device == other.device && inode == other.inode }
 }
 
+/// A symbolic link as the trust policy sees it.
+public struct HostSymlink: Hashable, Sendable {
+    /// The link's own owner (lstat): whoever owns it chose where it leads.
+    public let ownerUID: UInt32
+    /// What it resolves to, following every link (stat).
+    public let target: ExecutableFile
+
+    public init(ownerUID: UInt32, target: ExecutableFile) {
+        self.ownerUID = ownerUID
+        self.target = target
+    }
+}
+
 /// The result of looking a path up.
 public enum FileLookup: Hashable, Sendable {
     case found(ExecutableFile)
@@ -88,6 +106,9 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
     public var hostFiles: [[UInt8]: ExecutableFile]?
     /// Files in the process's own view by path (the loader's directories); absent paths are missing.
     public var processFiles: [[UInt8]: ExecutableFile] = [:]
+    /// Symlinks in the host's view by path, and the directories below each directory.
+    public var hostSymlinks: [[UInt8]: HostSymlink] = [:]
+    public var hostDirectories: [[UInt8]: [[UInt8]]] = [:]
     public var loader: LoaderEnvironment?
     /// NUL-terminated arguments, as /proc/PID/cmdline.
     public var commandLineBytes: [UInt8]?
@@ -119,6 +140,8 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
         return .found(file)
     }
     public func fileInProcessView(at path: [UInt8]) -> FileLookup { processFiles[path].map(FileLookup.found) ?? .missing }
+    public func hostSymlink(at path: [UInt8]) -> HostSymlink? { hostSymlinks[path] }
+    public func hostSubdirectories(of path: [UInt8]) -> [[UInt8]] { hostDirectories[path] ?? [] }
     public func loaderEnvironment() -> LoaderEnvironment? { loader }
     public func rawCommandLine() -> [UInt8]? { commandLineBytes }
     public func realUID() -> UInt32? { uid }

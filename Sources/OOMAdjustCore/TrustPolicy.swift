@@ -30,8 +30,10 @@ public struct TrustPolicy: Sendable, Equatable {
             guard running.ownerUID == 0 else { return .refused(.executableNotOwnedByRoot(uid: running.ownerUID)) }
             guard !running.isWritableByGroupOrOthers else { return .refused(.executableWritable(mode: running.permissions)) }
             // The kernel cuts the comm to 15 bytes, so only that much of the executable's name can agree.
+            // A root-owned system symlink to the very file vouches for its own name too (mysqld ->
+            // mariadbd): the comm is the name the program was exec'd by.
             let name = basename(path)
-            guard Comm(name) == process.comm else {
+            guard Comm(name) == process.comm || vouchingSymlink(for: running, &process) != nil else {
                 return .refused(.nameDisagrees(comm: process.comm, executable: String(decoding: name, as: UTF8.self)))
             }
         }
@@ -59,6 +61,32 @@ public struct TrustPolicy: Sendable, Equatable {
         // A binary replaced on disk since exec cannot be compared with the host's file any more; all else
         // holds, so it is the daemon that was there before the upgrade.
         return replaced ? .replacedBinary : .granted
+    }
+}
+
+extension TrustPolicy {
+    /// The symlink in a system directory (`SystemDirectories`), in the host's view, that is named as the
+    /// process's comm, owned by root, and leads to the file the process runs; nil when there is none.
+    /// Such a link is how distributions keep an old name working (`/usr/sbin/mysqld` -> `mariadbd`).
+    public func vouchingSymlink<Facts: ProcessFacts>(for running: ExecutableFile, _ process: inout Facts) -> [UInt8]? {
+        let name = process.comm.bytes
+        guard !name.isEmpty, !name.contains(UInt8(ascii: "/")) else { return nil }
+        let privateDirectories = process.hostSubdirectories(of: SystemDirectories.parentOfPrivateDirectories).map {
+            SystemDirectories.parentOfPrivateDirectories + [UInt8(ascii: "/")] + $0
+        }
+        for directory in SystemDirectories.fixed + privateDirectories {
+            let candidate = directory + [UInt8(ascii: "/")] + name
+            if let link = process.hostSymlink(at: candidate), link.ownerUID == 0, link.target.isSameFile(as: running) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// `vouchingSymlink` for whatever the process runs.
+    public func vouchingSymlink<Facts: ProcessFacts>(_ process: inout Facts) -> [UInt8]? {
+        guard let running = process.executableFile() else { return nil }
+        return vouchingSymlink(for: running, &process)
     }
 }
 

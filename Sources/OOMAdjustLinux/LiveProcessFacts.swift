@@ -56,6 +56,10 @@ public struct LiveProcessFacts: ProcessFacts {
         procRoot.hostFile(at: path)
     }
 
+    public mutating func hostSymlink(at path: [UInt8]) -> HostSymlink? { procRoot.hostSymlink(at: path) }
+
+    public mutating func hostSubdirectories(of path: [UInt8]) -> [[UInt8]] { procRoot.hostSubdirectories(of: path) }
+
     public mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
         // The process's root as it sees it, in its own mount namespace: lookups from it cross that
         // namespace's mounts.

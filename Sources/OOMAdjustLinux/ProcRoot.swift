@@ -42,6 +42,54 @@ public final class ProcRoot {
         hostRoot >= 0 ? lookUp(path, under: hostRoot) : .unreadable
     }
 
+    /// The symlink at an absolute `path` in the host's view (its own owner, and what it leads to); nil
+    /// when there is no symlink there.
+    public func hostSymlink(at path: [UInt8]) -> HostSymlink? {
+        guard hostRoot >= 0, let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let directory = openInHostRoot(Array(path[..<slash]), flags: CNetlink_O_PATH | O_DIRECTORY)
+        guard directory >= 0 else { return nil }
+        defer { close(directory) }
+        var link = stat()
+        let name = Array(path[(slash + 1)...]).map { CChar(bitPattern: $0) } + [0]
+        guard fstatat(directory, name, &link, AT_SYMLINK_NOFOLLOW) == 0, link.st_mode & S_IFMT == S_IFLNK,
+            case .found(let target) = lookUp(path, under: hostRoot)
+        else { return nil }
+        return HostSymlink(ownerUID: link.st_uid, target: target)
+    }
+
+    /// The names of the directories just below an absolute `path` in the host's view.
+    public func hostSubdirectories(of path: [UInt8]) -> [[UInt8]] {
+        hostDirectoryEntries(of: path).compactMap { $0.isDirectory ? $0.name : nil }
+    }
+
+    /// The entries of the directory at an absolute `path` in the host's view, but `.` and `..`.
+    public func hostDirectoryEntries(of path: [UInt8]) -> [(name: [UInt8], isDirectory: Bool)] {
+        let fd = openInHostRoot(path, flags: O_RDONLY | O_DIRECTORY)
+        guard fd >= 0, let directory = fdopendir(fd) else {
+            if fd >= 0 { close(fd) }
+            return []
+        }
+        defer { closedir(directory) }
+        var entries: [(name: [UInt8], isDirectory: Bool)] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard name != [UInt8(ascii: ".")], name != [UInt8(ascii: "."), UInt8(ascii: ".")] else { continue }
+            entries.append((name, Int32(entry.pointee.d_type) == DT_DIR))
+        }
+        return entries
+    }
+
+    /// Opens an absolute `path` of the host's file system, confined to it.
+    private func openInHostRoot(_ path: [UInt8], flags: CInt) -> CInt {
+        guard hostRoot >= 0 else { return -1 }
+        var relative = path[...]
+        while relative.first == UInt8(ascii: "/") { relative = relative.dropFirst() }
+        let name = (relative.isEmpty ? [UInt8(ascii: ".")] : Array(relative)).map { CChar(bitPattern: $0) } + [0]
+        let fd = CNetlink_open_in_root(hostRoot, name, flags | O_CLOEXEC)
+        if fd < 0 && errno == ENOSYS { return openat(hostRoot, name, flags | O_CLOEXEC) }
+        return fd
+    }
+
     /// Opens `/proc/PID/comm` by path: one open, no directory descriptor, for a first look at the name.
     /// The descriptor is bound to the process like any /proc file (see `ProcessFile`).
     public func openComm(of pid: Int32) throws(Errno) -> ProcessFile {

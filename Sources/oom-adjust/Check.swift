@@ -2,6 +2,7 @@ import ArgumentParser
 import OOMAdjustAgent
 import Glibc
 import OOMAdjustCore
+import OOMAdjustLinux
 
 extension OOMAdjust {
     struct Check: ParsableCommand {
@@ -17,13 +18,14 @@ extension OOMAdjust {
         @OptionGroup var options: ConfigOptions
 
         func run() throws {
-            switch options.loader.load() {
+            let inventory = (try? ProcRoot()).map(SystemInventoryReader.read)
+            switch options.loader.load(inventory: inventory) {
             case .failure(let failure):
                 for diagnostic in failure.diagnostics { printError(diagnostic.description) }
                 printError("\(options.config): \(failure.diagnostics.count) error(s); the configuration is invalid")
                 throw ExitStatus.configInvalid
             case .success(let loaded):
-                for warning in loaded.warnings + Advisories.of(loaded.rules.rules) { printError(warning.description) }
+                for warning in loaded.warnings { printError(warning.description) }
                 let dropIns = loaded.files.count - 1
                 let read = dropIns > 0 ? " (with \(dropIns) drop-in file(s))" : ""
                 print("\(options.config)\(read): \(loaded.rules.rules.count) rule(s), valid")

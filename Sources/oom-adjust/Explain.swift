@@ -33,7 +33,7 @@ extension OOMAdjust {
                 printError("oom-adjust: cannot inspect process \(pid): \(error)")
                 throw ExitStatus.failure
             }
-            print(ExplainReport(inspection: inspection, rules: rules).text, terminator: "")
+            print(ExplainReport(inspection: inspection, rules: rules, canLowerScores: inspector.canLowerScores).text, terminator: "")
         }
     }
 }
@@ -42,6 +42,8 @@ extension OOMAdjust {
 struct ExplainReport {
     let inspection: ProcessInspection
     let rules: RuleSet
+    /// Whether root may lower values below a floor here (CAP_SYS_RESOURCE).
+    var canLowerScores = true
 
     var text: String {
         let process = inspection
@@ -124,8 +126,15 @@ struct ExplainReport {
     func applied(_ index: Int) -> String {
         let rule = rules.rules[index]
         let now = inspection.current.map { "\($0)" } ?? "unknown"
-        return "oom_score_adj \(rule.score) from \(rule.location) (currently \(now)"
-            + (inspection.current == rule.score ? ", already set)\n" : ")\n")
+        var text = "oom_score_adj \(rule.score) from \(rule.location) (currently \(now)"
+        text += inspection.current == rule.score ? ", already set)" : ")"
+        if let link = inspection.vouchingSymlink {
+            text += "; its name is vouched for by the root-owned symlink \(DisplayText.escaped(link)), which leads to its executable"
+        }
+        if inspection.state(in: rules, canLowerScores: canLowerScores) == .denied {
+            text += "; but the kernel refuses it: \(ProcessInspection.deniedReason)"
+        }
+        return text + "\n"
     }
 
     /// How an administrator may vouch for the process instead, where a qualifier can.

@@ -21,10 +21,9 @@ extension OOMAdjust {
             LineLogHandler.bootstrap(verbose: enforcement.verbose)
             let logger = Logger(label: "oom-adjust")
             let loader = config.loader
-            let loaded = try loadOrExit(loader, logger: logger)
-            let agent = Agent(
-                loader: loader, rules: loaded.rules, procRoot: try openProc(logger: logger),
-                dryRun: enforcement.dryRun, logger: logger)
+            let procRoot = try openProc(logger: logger)
+            let loaded = try loadOrExit(loader, procRoot: procRoot, logger: logger)
+            let agent = Agent(loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
             let summary = agent.sweep(reason: "once")
             if summary.denied > 0 { throw ExitStatus.writesRefused }
             if summary.failed > 0 { throw ExitStatus.failure }
@@ -33,8 +32,8 @@ extension OOMAdjust {
 }
 
 /// Loads the rules, logging every error and warning; an invalid configuration ends the command.
-func loadOrExit(_ loader: RuleLoader, logger: Logger) throws -> RuleLoader.Loaded {
-    switch loader.load() {
+func loadOrExit(_ loader: RuleLoader, procRoot: ProcRoot, logger: Logger) throws -> RuleLoader.Loaded {
+    switch loader.load(inventory: SystemInventoryReader.read(procRoot)) {
     case .failure(let failure):
         for diagnostic in failure.diagnostics {
             logger.error("config error", metadata: ["diagnostic": "\(diagnostic)"])

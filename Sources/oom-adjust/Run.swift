@@ -61,8 +61,8 @@ extension OOMAdjust {
                 throw ExitStatus.failure
             }
             let loader = config.loader
-            let loaded = try loadOrExit(loader, logger: logger)
             let procRoot = try openProc(logger: logger)
+            let loaded = try loadOrExit(loader, procRoot: procRoot, logger: logger)
             let connector: ProcConnector
             do {
                 connector = try ProcConnector(receiveBufferBytes: receiveBuffer ?? ProcConnector.defaultReceiveBufferBytes)

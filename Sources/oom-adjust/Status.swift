@@ -7,7 +7,8 @@ extension OOMAdjust {
         static let configuration = CommandConfiguration(
             abstract: "List every process a rule matches, with its desired and current value. Changes nothing.",
             discussion: """
-                States: ok (current equals desired), differs, untrusted (a protective rule matched but \
+                States: ok (current equals desired), differs, denied (a protective value root cannot \
+                set here: CAP_SYS_RESOURCE is missing), untrusted (a protective rule matched but \
                 the trust policy refused it; the reason is given), kept (a protective rule matched a \
                 process whose binary was replaced on disk; it keeps its value). --json prints an array \
                 of objects with the keys pid, comm, rule, desired, current, state, and reason where \
@@ -30,7 +31,7 @@ extension OOMAdjust {
                 printError("oom-adjust: cannot list /proc: \(error)")
                 throw ExitStatus.failure
             }
-            let rows = processes.map { StatusRow($0, rules: rules) }
+            let rows = processes.map { StatusRow($0, rules: rules, canLowerScores: inspector.canLowerScores) }
             print(json ? StatusRow.json(rows) : StatusRow.table(rows), terminator: "")
         }
     }
@@ -46,15 +47,19 @@ struct StatusRow {
     let state: String
     let reason: String?
 
-    init(_ inspection: ProcessInspection, rules: RuleSet) {
+    init(_ inspection: ProcessInspection, rules: RuleSet, canLowerScores: Bool = true) {
         let rule = rules.rules[inspection.decidingRule!]
         pid = inspection.pid
         comm = inspection.comm.description
         self.rule = rule.location.description
         desired = Int(rule.score.rawValue)
         current = inspection.current.map { Int($0.rawValue) }
-        let state = inspection.state(in: rules)
+        let state = inspection.state(in: rules, canLowerScores: canLowerScores)
         self.state = state.name
+        if state == .denied {
+            reason = ProcessInspection.deniedReason
+            return
+        }
         switch inspection.verdict {
         case .untrusted(_, let refusal): reason = refusal.description
         case .applyInstead(_, let refused, let refusal): reason = "protection by \(rules.rules[refused].location) refused: \(refusal)"

@@ -91,6 +91,16 @@ struct RecordingFacts: ProcessFacts {
         return known.hostFile(at: path)
     }
 
+    mutating func hostSymlink(at path: [UInt8]) -> HostSymlink? {
+        asked.append("link")
+        return known.hostSymlink(at: path)
+    }
+
+    mutating func hostSubdirectories(of path: [UInt8]) -> [[UInt8]] {
+        asked.append("subdirectories")
+        return known.hostSubdirectories(of: path)
+    }
+
     mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
         asked.append("view")
         return known.fileInProcessView(at: path)

@@ -21,10 +21,26 @@ import Testing
         #expect(parsed.rules.map(\.score.rawValue) == originalRules.map(\.score), sourceLocation: sourceLocation)
     }
 
+    /// What the shipped sample adds: today's Debian names for three of the old services, right after the
+    /// old names, protected only where the old list protected, with "last" rather than "never".
+    static let todaysNames: [(name: String, after: String, value: String, score: Int16)] = [
+        ("sshd-session", "sshd", "score=-999", -999), ("mariadbd", "mysqld", "-1", -58), ("chronyd", "ntpd", "10", 588),
+    ]
+
     @Test func shippedSampleConfig() throws {
-        let parsed = try Fixtures.parseShipped("etc/oom_adjust.conf")
+        var parsed = try Fixtures.parseShipped("etc/oom_adjust.conf")
+        let added = parsed.rules.filter { rule in Self.todaysNames.contains { $0.name == rule.name.description } }
+        #expect(added.map(\.name.description) == Self.todaysNames.map(\.name))
+        #expect(added.map(\.valueSpelling) == Self.todaysNames.map(\.value))
+        #expect(added.map(\.score.rawValue) == Self.todaysNames.map(\.score))
+        for entry in Self.todaysNames {
+            let index = parsed.rules.firstIndex { $0.name.description == entry.name }!
+            #expect(parsed.rules[index - 1].name.description == entry.after, "\(entry.name) follows \(entry.after)")
+            #expect(parsed.rules[index].score.isProtective == parsed.rules[index - 1].score.isProtective)
+        }
+        parsed.rules.removeAll { rule in Self.todaysNames.contains { $0.name == rule.name.description } }
         Self.expectOriginalRules(parsed)
-        // Every name of the original list fits in a comm, so none needs the exe or argv[0] to match.
+        // Every name fits in a comm, so none needs the exe or argv[0] to match.
         #expect(parsed.rules.allSatisfy { if case .exact = $0.name { true } else { false } })
     }
 
@@ -36,9 +52,11 @@ import Testing
     }
 
     @Test func shippedConfigKeepsTheOriginalRulesUnchanged() throws {
-        // The sample adds comments only: its rule lines, in order, are the article's rule lines.
+        // Besides comments and today's names, its rule lines, in order, are the article's rule lines.
         func ruleLines(_ bytes: [UInt8]) -> [Substring] {
-            String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+            String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { line in
+                !line.hasPrefix("#") && !Self.todaysNames.contains { line.hasPrefix($0.name + " ") }
+            }
         }
         let shipped = try Fixtures.bytes(at: Fixtures.repositoryRoot.appendingPathComponent("etc/oom_adjust.conf"))
         let seed = try Fixtures.bytes(at: Fixtures.directory.appendingPathComponent("configs/seed-oom_adjust.conf"))

@@ -134,6 +134,8 @@ struct CountingFacts: ProcessFacts {
     func executableFile() -> ExecutableFile? { nil }
     func hostFile(at path: [UInt8]) -> FileLookup { .unreadable }
     func fileInProcessView(at path: [UInt8]) -> FileLookup { .unreadable }
+    func hostSymlink(at path: [UInt8]) -> HostSymlink? { nil }
+    func hostSubdirectories(of path: [UInt8]) -> [[UInt8]] { [] }
     func loaderEnvironment() -> LoaderEnvironment? { nil }
     func realUID() -> UInt32? { nil }
     func cgroupPath() -> [UInt8]? { nil }
