@@ -14,6 +14,9 @@ public protocol ProcessFacts {
     mutating func cgroupPath() -> [UInt8]?
     /// The parent process's comm.
     mutating func parentComm() -> Comm?
+    /// Whether the process is in the host's PID namespace, not a container's; nil when unreadable.
+    /// (See `RuleMatch.otherPIDNamespace`: the kubelet/agent split.)
+    mutating func inHostPIDNamespace() -> Bool?
 }
 
 extension ProcessFacts {
@@ -61,11 +64,14 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
     public var uid: UInt32?
     public var cgroup: [UInt8]?
     public var parent: Comm?
+    /// A host process unless a test says otherwise.
+    public var hostPIDNamespace: Bool?
 
     /// `arguments` is the whole command line; `argv0` alone is shorthand for a one-argument one.
     public init(
         comm: Comm, executable: [UInt8]? = nil, file: ExecutableFile? = nil, argv0: [UInt8]? = nil,
-        arguments: [String]? = nil, uid: UInt32? = nil, cgroup: [UInt8]? = nil, parent: Comm? = nil
+        arguments: [String]? = nil, uid: UInt32? = nil, cgroup: [UInt8]? = nil, parent: Comm? = nil,
+        inHostPIDNamespace: Bool? = true
     ) {
         self.comm = comm
         self.executable = executable
@@ -74,6 +80,7 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
         self.uid = uid
         self.cgroup = cgroup
         self.parent = parent
+        hostPIDNamespace = inHostPIDNamespace
     }
 
     public func executablePath() -> [UInt8]? { executable }
@@ -82,6 +89,7 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
     public func realUID() -> UInt32? { uid }
     public func cgroupPath() -> [UInt8]? { cgroup }
     public func parentComm() -> Comm? { parent }
+    public func inHostPIDNamespace() -> Bool? { hostPIDNamespace }
 }
 
 /// The part of a path after its last `/`, without a trailing ` (deleted)` that the kernel appends to the

@@ -14,6 +14,7 @@ public struct LiveProcessFacts: ProcessFacts {
     private var uid: UInt32??
     private var cgroup: [UInt8]??
     private var parent: Comm??
+    private var hostPIDNamespace: Bool??
 
     init(directory: CInt, procRoot: CInt, comm: Comm) {
         self.directory = directory
@@ -83,6 +84,15 @@ public struct LiveProcessFacts: ProcessFacts {
             return try? parentDirectory.readComm()
         }
         parent = .some(value)
+        return value
+    }
+}
+
+extension LiveProcessFacts {
+    public mutating func inHostPIDNamespace() -> Bool? {
+        if let cached = hostPIDNamespace { return cached }
+        let value = PIDNamespace.isHost(directory: directory, procRoot: procRoot)
+        hostPIDNamespace = .some(value)
         return value
     }
 }
