@@ -51,4 +51,26 @@ struct PIDNamespaceTests {
         #expect(Harness.score(of: contained) == 310)
         #expect(host.score == 310)
     }
+
+    /// `run` in a network namespace of its own (the kernel refuses the subscription) or a PID namespace
+    /// of its own (the kernel never acks) exits 1 with a message that names all three namespaces and says
+    /// what to set, for podman or docker and for Kubernetes.
+    @Test(arguments: [
+        (["--net"], "Connection refused (ECONNREFUSED), as in a network namespace of its own"),
+        (["--pid", "--fork"], "did not acknowledge the process-event subscription within 2000 ms, as outside the initial user or PID namespace"),
+    ])
+    func runOutsideTheHostsNamespacesSaysWhatToSet(_ namespaces: [String], _ symptom: String) throws {
+        try Harness.requirePrivileges()
+        let scenario = try Scenario()
+        defer { scenario.cleanUp() }
+        let config = try scenario.writeConfig("\(Harness.uniqueName("r")) score=300\n")
+        let result = try Harness.run("/usr/bin/unshare", namespaces + [Harness.agentBinary, "run", "--config", config])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(symptom), "\(result.stderr)")
+        for needed in [
+            "initial user, PID and network namespaces", "--pid=host --network=host", "hostPID: true and hostNetwork: true",
+        ] {
+            #expect(result.stderr.contains(needed), "\(needed) missing from: \(result.stderr)")
+        }
+    }
 }
