@@ -70,12 +70,12 @@ import Testing
             # TYPE oom_adjust_reloads_total counter
             oom_adjust_reloads_total{result="ok"} 2
             oom_adjust_reloads_total{result="failed"} 1
-            # HELP oom_adjust_rules Rules in force.
-            # TYPE oom_adjust_rules gauge
-            oom_adjust_rules 17
             # HELP oom_adjust_build_info Always 1; the label says which version of the agent runs.
             # TYPE oom_adjust_build_info gauge
             oom_adjust_build_info{version="1.2.0+git20261126.28e24bf"} 1
+            # HELP oom_adjust_rules Rules in force.
+            # TYPE oom_adjust_rules gauge
+            oom_adjust_rules 17
 
             """
         #expect(text == expected)
