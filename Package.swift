@@ -19,6 +19,9 @@ let package = Package(
             path: "CNetlink",
             linkerSettings: [.linkedLibrary("mnl")]
         ),
+        // The version string of this build, generated from scripts/version.sh by the plugin below.
+        .target(name: "OOMAdjustVersion", plugins: ["BuildVersionPlugin"]),
+        .plugin(name: "BuildVersionPlugin", capability: .buildTool()),
         // Pure: config parsing, rules, matching, decisions. No syscalls, no clock.
         .target(name: "OOMAdjustCore"),
         // The edge: proc connector, /proc via dirfds, signals, files.
@@ -36,6 +39,7 @@ let package = Package(
             dependencies: [
                 "OOMAdjustCore",
                 "OOMAdjustLinux",
+                "OOMAdjustVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -46,6 +50,7 @@ let package = Package(
                 "OOMAdjustAgent",
                 "OOMAdjustCore",
                 "OOMAdjustLinux",
+                "OOMAdjustVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +73,7 @@ let package = Package(
                 "OOMAdjustAgent",
                 "OOMAdjustCore",
                 "OOMAdjustLinux",
+                "OOMAdjustVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

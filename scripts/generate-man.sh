@@ -18,8 +18,13 @@ mkdir -p "$out"
 
 # The same flags as the oom-adjust build: different ones would make SwiftPM rebuild everything.
 swift build -c release --static-swift-stdlib --product generate-manual --scratch-path "$scratch" >/dev/null
-# A reproducible date: the last commit's, else today's.
-date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+# A reproducible date: SOURCE_DATE_EPOCH's (dpkg-buildpackage sets it from debian/changelog), else
+# the last commit's, else today's.
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+    date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)
+else
+    date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+fi
 generated=$(mktemp -d)
 trap 'rm -rf "$generated"' EXIT
 "$scratch/release/generate-manual" "$binary" --section 8 --date "$date" --output-directory "$generated"

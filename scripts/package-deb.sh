@@ -1,152 +1,104 @@
 #!/usr/bin/env bash
-# Builds out/oom-adjust_VERSION_ARCH.deb with dpkg-deb.
+# Builds the Debian package the Debian way and prints its path, out/oom-adjust_VERSION_ARCH.deb, as the
+# LAST line of stdout (scripts and tests rely on that line).
 #
-#   scripts/package-deb.sh            VERSION defaults to 0.0.0+gitYYYYMMDD.HASH of HEAD
+#   scripts/package-deb.sh            VERSION from scripts/version.sh (a tag, else 0.0.0+gitDATE.HASH)
 #   VERSION=1.2.0 scripts/package-deb.sh
 #
-# The binary is a release build with the Swift runtime linked in (--static-swift-stdlib), so the
-# package depends only on the C libraries it links, as ldd shows them (libc6, libmnl0): computed by
-# dpkg-shlibdeps when dpkg-dev is installed, else from ldd and dpkg -S without versions. The build
-# fails if any libswift*.so is still linked. /etc/oom_adjust.conf is a conffile: an upgrade keeps the
-# administrator's edits. The maintainer scripts enable the unit on first install, restart it on
-# upgrade, stop it on removal; with deb-systemd-helper as Debian's own packages do, with systemctl
-# (guarded) where it is missing, and only touching a running systemd when there is one.
+# What it does:
+#   1. copies the working tree (what git tracks, plus new files it does not ignore) into
+#      .build-deb/oom-adjust/, rewriting only files that changed, so SwiftPM's cache stays valid;
+#   2. when VERSION is not debian/changelog's newest entry, adds a snapshot entry for it to that
+#      copy's changelog (never to yours), so the package, its changelog and `oom-adjust --version`
+#      all say VERSION;
+#   3. runs `dpkg-buildpackage -b -us -uc` there: debian/rules builds the release binary with the Swift
+#      runtime linked in (--static-swift-stdlib), dh_installsystemd writes the maintainer scripts, and
+#      /etc/oom_adjust.conf is a conffile;
+#   4. copies the .deb to out/.
+# SwiftPM's build folder is .build-deb/swift (SWIFT_SCRATCH_PATH to choose another). Needs debhelper
+# and dpkg-dev (scripts/ensure-test-deps.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=${SWIFT_SCRATCH_PATH:-.build-release}
-arch=$(dpkg --print-architecture)
-version=${VERSION:-0.0.0+git$(git log -1 --format=%cd --date=format:%Y%m%d).$(git rev-parse --short HEAD)}
+root=$PWD
+version=${VERSION:-$(scripts/version.sh)}
 package=oom-adjust
-out=out/${package}_${version}_${arch}.deb
+arch=$(dpkg --print-architecture)
+stage=$root/.build-deb
+tree=$stage/$package
+scratch=${SWIFT_SCRATCH_PATH:-$stage/swift}
+case "$scratch" in /*) ;; *) scratch=$root/$scratch ;; esac
 
 scripts/ensure-deps.sh
-swift build -c release --static-swift-stdlib --product oom-adjust --scratch-path "$scratch"
-staging=$(mktemp -d)
-trap 'rm -rf "$staging"' EXIT
-# A copy, taken now: nothing later may rebuild what gets packaged.
-binary=$staging/oom-adjust
-cp "$scratch/release/oom-adjust" "$binary"
+for tool in dpkg-buildpackage dh; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "package-deb.sh: $tool is missing; run scripts/ensure-test-deps.sh as root (or apt-get install --no-install-recommends debhelper dpkg-dev)" >&2
+        exit 1
+    }
+done
 
-if ldd "$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then
-    ldd "$binary" >&2
-    echo "package-deb.sh: the binary still links the Swift runtime dynamically; it must be built with --static-swift-stdlib" >&2
+# 1. The working tree's files, NUL-separated, without the build folders.
+list_files() {
+    if git rev-parse --show-toplevel >/dev/null 2>&1 && [ "$(git rev-parse --show-toplevel)" = "$root" ]; then
+        git ls-files -z --cached --others --exclude-standard
+    else
+        # A source tarball: everything but build output.
+        find . \( -name .git -o -name '.build*' -o -path ./out \) -prune -o \( -type f -o -type l \) -printf '%P\0'
+    fi
+}
+mkdir -p "$tree"
+wanted=$(mktemp)
+trap 'rm -f "$wanted"' EXIT
+while IFS= read -r -d '' file; do
+    [ -e "$file" ] || [ -L "$file" ] || continue # deleted in the working tree, not yet in git
+    printf '%s\n' "$file" >>"$wanted"
+    if ! cmp -s "$file" "$tree/$file" 2>/dev/null; then
+        mkdir -p "$(dirname "$tree/$file")"
+        rm -f "$tree/$file"
+        cp -P -p "$file" "$tree/$file"
+    fi
+done < <(list_files)
+# Files gone from the working tree go from the copy too (so do the last build's products: debian/rules
+# clean would remove those anyway).
+(cd "$tree" && find . \( -type f -o -type l \) -printf '%P\n') | sort >"$wanted.have"
+sort "$wanted" | comm -13 - "$wanted.have" | (cd "$tree" && xargs -r -d '\n' rm -f)
+rm -f "$wanted.have"
+
+# 2. The version, in the copy's changelog.
+newest=$(cd "$tree" && dpkg-parsechangelog -SVersion)
+if [ "$version" != "$newest" ]; then
+    maintainer=$(cd "$tree" && dpkg-parsechangelog -SMaintainer)
+    commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo "an unknown commit")
+    # The commit's date (reproducible), but later than the entry below it, as a new entry must be.
+    when=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+    previous=$(cd "$tree" && dpkg-parsechangelog -STimestamp)
+    [ "$when" -gt "$previous" ] || when=$((previous + 1))
+    when=$(date -R -d "@$when")
+    entry=$(mktemp)
+    {
+        echo "$package ($version) unstable; urgency=medium"
+        echo
+        echo "  * Snapshot of commit $commit, built by scripts/package-deb.sh."
+        echo
+        echo " -- $maintainer  $when"
+        echo
+        cat "$tree/debian/changelog"
+    } >"$entry"
+    mv "$entry" "$tree/debian/changelog"
+fi
+
+# 3. The build.
+rm -f "$stage/${package}_"*
+log=$stage/build.log
+if ! (cd "$tree" && SWIFT_SCRATCH_PATH=$scratch dpkg-buildpackage -b -us -uc) >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "package-deb.sh: dpkg-buildpackage failed; the whole log is $log" >&2
     exit 1
 fi
+built=$stage/${package}_${version}_${arch}.deb
+[ -f "$built" ] || { echo "package-deb.sh: dpkg-buildpackage made no $built (log: $log)" >&2; exit 1; }
 
-root=$staging/root
-mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" "$root/etc" \
-    "$root/usr/share/man/man8" "$root/usr/share/man/man5" "$root/usr/share/doc/$package" \
-    "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-    "$root/usr/share/fish/vendor_completions.d"
-
-install -m 0755 "$binary" "$root/usr/sbin/oom-adjust"
-strip --strip-unneeded "$root/usr/sbin/oom-adjust" 2>/dev/null || true
-sed 's|/usr/local/sbin/oom-adjust|/usr/sbin/oom-adjust|g' etc/oom-adjust.service >"$root/lib/systemd/system/oom-adjust.service"
-install -m 0644 etc/oom_adjust.conf "$root/etc/oom_adjust.conf"
-scripts/generate-man.sh "$staging/man" "$binary" "$scratch"
-gzip -9n <"$staging/man/oom-adjust.8" >"$root/usr/share/man/man8/oom-adjust.8.gz"
-gzip -9n <"$staging/man/oom_adjust.conf.5" >"$root/usr/share/man/man5/oom_adjust.conf.5.gz"
-"$binary" --generate-completion-script bash >"$root/usr/share/bash-completion/completions/oom-adjust"
-"$binary" --generate-completion-script zsh >"$root/usr/share/zsh/vendor-completions/_oom-adjust"
-"$binary" --generate-completion-script fish >"$root/usr/share/fish/vendor_completions.d/oom-adjust.fish"
-if [ -f docs/OPERATIONS.md ]; then install -m 0644 docs/OPERATIONS.md "$root/usr/share/doc/$package/OPERATIONS.md"; fi
-
-# Depends: what the binary links, by package.
-if command -v dpkg-shlibdeps >/dev/null 2>&1; then
-    mkdir -p "$staging/shlibs/debian"
-    printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$package" "$package" >"$staging/shlibs/debian/control"
-    depends=$(cd "$staging/shlibs" && dpkg-shlibdeps -O "$root/usr/sbin/oom-adjust" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-else
-    depends=$(ldd "$binary" | awk '/=> \//{print $3}' | xargs -r realpath | xargs -r dpkg -S 2>/dev/null |
-        cut -d: -f1 | sort -u | paste -sd, | sed 's/,/, /g')
-fi
-case "$depends" in *libmnl0*) ;; *) echo "package-deb.sh: computed Depends lacks libmnl0: '$depends'" >&2; exit 1 ;; esac
-
-cat >"$root/DEBIAN/control" <<EOF
-Package: $package
-Version: $version
-Architecture: $arch
-Maintainer: ${DEB_MAINTAINER:-oom-adjust maintainers <root@localhost>}
-Section: admin
-Priority: optional
-Depends: $depends
-Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
-Description: OOM-killer priorities from /etc/oom_adjust.conf, applied at every exec
- oom-adjust subscribes to the kernel's process events and writes
- /proc/PID/oom_score_adj for every process that /etc/oom_adjust.conf names,
- as it starts, forks or renames itself. It replaces the oom_adjust.sh cron
- script and reads its configuration format unchanged.
-EOF
-echo /etc/oom_adjust.conf >"$root/DEBIAN/conffiles"
-
-# The maintainer scripts follow what dh_installsystemd generates.
-cat >"$root/DEBIAN/postinst" <<'EOF'
-#!/bin/sh
-set -e
-unit=oom-adjust.service
-if [ "$1" = "configure" ] || [ "$1" = "abort-upgrade" ] || [ "$1" = "abort-deconfigure" ] || [ "$1" = "abort-remove" ]; then
-    if command -v deb-systemd-helper >/dev/null 2>&1; then
-        deb-systemd-helper unmask "$unit" >/dev/null || true
-        # was-enabled is true on a first install; on upgrades it keeps the administrator's choice.
-        if deb-systemd-helper --quiet was-enabled "$unit"; then
-            deb-systemd-helper enable "$unit" >/dev/null || true
-        else
-            deb-systemd-helper update-state "$unit" >/dev/null || true
-        fi
-    elif [ -z "$2" ] && command -v systemctl >/dev/null 2>&1; then
-        # First install only: an upgrade keeps whatever the administrator chose.
-        systemctl enable "$unit" >/dev/null 2>&1 || true
-    fi
-    if [ -d /run/systemd/system ]; then
-        systemctl --system daemon-reload >/dev/null || true
-        if [ -n "$2" ]; then action=restart; else action=start; fi
-        if command -v deb-systemd-invoke >/dev/null 2>&1; then
-            deb-systemd-invoke "$action" "$unit" >/dev/null || true
-        else
-            systemctl "$action" "$unit" >/dev/null || true
-        fi
-    fi
-fi
-exit 0
-EOF
-cat >"$root/DEBIAN/prerm" <<'EOF'
-#!/bin/sh
-set -e
-unit=oom-adjust.service
-# On upgrade the postinst restarts it; only a removal stops it.
-if [ "$1" = "remove" ] && [ -d /run/systemd/system ]; then
-    if command -v deb-systemd-invoke >/dev/null 2>&1; then
-        deb-systemd-invoke stop "$unit" >/dev/null || true
-    else
-        systemctl stop "$unit" >/dev/null || true
-    fi
-fi
-# Without deb-systemd-helper nothing would clean the enablement symlinks up after the unit file is gone.
-if [ "$1" = "remove" ] && ! command -v deb-systemd-helper >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
-    systemctl disable "$unit" >/dev/null 2>&1 || true
-fi
-exit 0
-EOF
-cat >"$root/DEBIAN/postrm" <<'EOF'
-#!/bin/sh
-set -e
-unit=oom-adjust.service
-if [ "$1" = "remove" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
-    deb-systemd-helper mask "$unit" >/dev/null || true
-fi
-if [ "$1" = "purge" ]; then
-    if command -v deb-systemd-helper >/dev/null 2>&1; then
-        deb-systemd-helper purge "$unit" >/dev/null || true
-        deb-systemd-helper unmask "$unit" >/dev/null || true
-    fi
-fi
-if [ -d /run/systemd/system ]; then
-    systemctl --system daemon-reload >/dev/null || true
-fi
-exit 0
-EOF
-chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
-
+# 4. The result.
 mkdir -p out
-dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+out=out/${package}_${version}_${arch}.deb
+cp "$built" "$out"
 echo "$out"

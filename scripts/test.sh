@@ -6,13 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 scripts/ensure-test-deps.sh
-# The packaging tests install and package a release build (scripts/install.sh, package-deb.sh). Built
-# here, before the tests run in parallel, it does not compete with timing-sensitive tests; there it is
-# then an up-to-date check. OOM_ADJUST_SKIP_PACKAGING_TESTS=1 skips both for a quick run.
+# The packaging and container tests install, package and containerize release builds (scripts/install.sh
+# and build-image.sh build in .build-release, package-deb.sh in .build-deb). Built here, before the
+# tests run in parallel, they do not compete with timing-sensitive tests; there they are then
+# up-to-date checks. OOM_ADJUST_SKIP_PACKAGING_TESTS=1 skips the packaging tests for a quick run.
 if [ "${OOM_ADJUST_SKIP_PACKAGING_TESTS:-0}" != 1 ]; then
     for product in oom-adjust generate-manual; do
         swift build -c release --static-swift-stdlib --product "$product" --scratch-path .build-release
     done
+    scripts/package-deb.sh >/dev/null
 fi
 # The proc connector tests need tracefs only for benchmarks, not here.
 swift build --build-tests

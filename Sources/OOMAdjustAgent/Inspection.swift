@@ -15,6 +15,8 @@ public struct ProcessInspection: Sendable {
     public let cgroup: String?
     public let parent: String?
     public let current: OOMScore?
+    /// In the host's PID namespace (true), a container's (false), or unreadable (nil).
+    public let inHostPIDNamespace: Bool?
     /// One entry per rule, in order.
     public let evaluations: [RuleMatch]
     public let verdict: Verdict
@@ -101,7 +103,8 @@ public struct Inspector {
             pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
             commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
             cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
-            current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict, vouchingSymlink: link)
+            current: try? directory.readOOMScore(), inHostPIDNamespace: facts.inHostPIDNamespace(),
+            evaluations: evaluations, verdict: verdict, vouchingSymlink: link)
     }
 
     /// Every process some rule matches, by PID. Processes that exit meanwhile are left out.

@@ -1,3 +1,5 @@
+import OOMAdjustVersion
+
 /// The counters in the Prometheus text exposition format (0.0.4), the format node_exporter's textfile
 /// collector reads. Every metric is always present, zero included, so a rate() never starts from a gap.
 public enum MetricsExposition {
@@ -8,10 +10,13 @@ public enum MetricsExposition {
         /// When the last sweep finished, in nanoseconds since the epoch (CLOCK_REALTIME); nil before the
         /// first one.
         public var lastSweepUnixNanoseconds: UInt64?
+        /// The agent's version, for `oom_adjust_build_info`: which build runs on which node.
+        public var version: String
 
-        public init(rules: Int, lastSweepUnixNanoseconds: UInt64? = nil) {
+        public init(rules: Int, lastSweepUnixNanoseconds: UInt64? = nil, version: String = BuildVersion.string) {
             self.rules = rules
             self.lastSweepUnixNanoseconds = lastSweepUnixNanoseconds
+            self.version = version
         }
     }
 
@@ -69,8 +74,26 @@ public enum MetricsExposition {
         family(
             "oom_adjust_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.",
             [("result=\"ok\"", "\(counters.reloadsSucceeded)"), ("result=\"failed\"", "\(counters.reloadsFailed)")])
+        family(
+            "oom_adjust_build_info", "gauge", "Always 1; the label says which version of the agent runs.",
+            [("version=\"\(labelValue(gauges.version))\"", "1")])
+        // Last, so that a reader (and ServiceTests) can tell a whole file by its final line.
         family("oom_adjust_rules", "gauge", "Rules in force.", one(gauges.rules))
         return text
+    }
+
+    /// A label value as the text format quotes it: backslash, double quote and newline escaped.
+    static func labelValue(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// Nanoseconds as decimal seconds, exactly (no floating-point rounding): 4_100_000 → "0.0041".

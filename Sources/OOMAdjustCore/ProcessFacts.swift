@@ -28,6 +28,9 @@ public protocol ProcessFacts {
     mutating func cgroupPath() -> [UInt8]?
     /// The parent process's comm.
     mutating func parentComm() -> Comm?
+    /// Whether the process is in the host's PID namespace, not a container's; nil when unreadable.
+    /// (See `RuleMatch.otherPIDNamespace`: the kubelet/agent split.)
+    mutating func inHostPIDNamespace() -> Bool?
 }
 
 extension ProcessFacts {
@@ -115,12 +118,14 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
     public var uid: UInt32?
     public var cgroup: [UInt8]?
     public var parent: Comm?
+    /// A host process unless a test says otherwise.
+    public var hostPIDNamespace: Bool?
 
     /// `arguments` is the whole command line; `argv0` alone is shorthand for a one-argument one.
     public init(
         comm: Comm, executable: [UInt8]? = nil, file: ExecutableFile? = nil, argv0: [UInt8]? = nil,
         arguments: [String]? = nil, uid: UInt32? = nil, cgroup: [UInt8]? = nil, parent: Comm? = nil,
-        loader: LoaderEnvironment? = LoaderEnvironment()
+        loader: LoaderEnvironment? = LoaderEnvironment(), inHostPIDNamespace: Bool? = true
     ) {
         self.comm = comm
         self.executable = executable
@@ -130,6 +135,7 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
         self.cgroup = cgroup
         self.parent = parent
         self.loader = loader
+        hostPIDNamespace = inHostPIDNamespace
     }
 
     public func executablePath() -> [UInt8]? { executable }
@@ -147,6 +153,7 @@ public struct KnownProcessFacts: ProcessFacts, Sendable {
     public func realUID() -> UInt32? { uid }
     public func cgroupPath() -> [UInt8]? { cgroup }
     public func parentComm() -> Comm? { parent }
+    public func inHostPIDNamespace() -> Bool? { hostPIDNamespace }
 }
 
 /// The part of a path after its last `/`, without a trailing ` (deleted)` that the kernel appends to the

@@ -79,6 +79,8 @@ public struct RuleSet: Sendable {
             case .unreadable: return .qualifierUnreadable(position)
             }
         }
+        // Last, so it costs nothing for the processes no rule names.
+        if !rule.reachesContainers, process.inHostPIDNamespace() != true { return .otherPIDNamespace }
         return replacedBinary ? .matchesReplacedBinary : .matches
     }
 

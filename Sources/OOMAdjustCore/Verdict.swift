@@ -12,6 +12,10 @@ public enum RuleMatch: Hashable, Sendable {
     case qualifierFails(Int)
     /// The qualifier at this position needs a fact that could not be read.
     case qualifierUnreadable(Int)
+    /// Everything matches, but the process is not in the host's PID namespace (or that cannot be read):
+    /// a container's process, whose value its runtime sets, and the rule names no cgroup (see
+    /// `Rule.reachesContainers`).
+    case otherPIDNamespace
 }
 
 /// What the rules decide for a process.

@@ -16,6 +16,7 @@ public struct LiveProcessFacts: ProcessFacts {
     private var parent: Comm??
     private var loader: LoaderEnvironment??
     private var stat: ProcessStat??
+    private var hostPIDNamespace: Bool??
 
     /// The most of `/proc/PID/environ` read: a daemon's environment is a few KiB; a larger one is not
     /// read through (and so vouches for nothing).
@@ -127,6 +128,13 @@ public struct LiveProcessFacts: ProcessFacts {
             return try? parentDirectory.readComm()
         }
         parent = .some(value)
+        return value
+    }
+
+    public mutating func inHostPIDNamespace() -> Bool? {
+        if let cached = hostPIDNamespace { return cached }
+        let value = PIDNamespace.inode(under: directory, "ns/pid").map { $0 == procRoot.hostPIDNamespace }
+        hostPIDNamespace = .some(value)
         return value
     }
 

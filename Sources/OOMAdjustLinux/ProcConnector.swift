@@ -11,16 +11,21 @@ public enum ProcConnectorError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         let requirement =
-            "the proc connector needs root with CAP_NET_ADMIN in the initial user and PID namespace (in a container, run with the host's PID namespace) and a kernel built with CONFIG_PROC_EVENTS"
+            "the proc connector answers only in the initial user, PID and network namespaces, to root with CAP_NET_ADMIN, on a kernel built with CONFIG_PROC_EVENTS; "
+            + "in a container, share the host's PID and network namespaces (podman or docker: --pid=host --network=host; Kubernetes: hostPID: true and hostNetwork: true)"
         switch self {
         case .open(let errno):
             return "cannot open the NETLINK_CONNECTOR socket: \(errno); \(requirement)"
+        case .subscribe(.connectionRefused):
+            // What the kernel answers a socket in a network namespace of its own: the connector lives
+            // in the initial one only.
+            return "cannot subscribe to process events: Connection refused (ECONNREFUSED), as in a network namespace of its own; \(requirement)"
         case .subscribe(let errno):
             return "cannot subscribe to process events: \(errno); \(requirement)"
         case .notPermitted:
             return "the kernel refused the process-event subscription (EPERM); \(requirement)"
         case .noAcknowledgement(let milliseconds):
-            return "the kernel did not acknowledge the process-event subscription within \(milliseconds) ms; \(requirement)"
+            return "the kernel did not acknowledge the process-event subscription within \(milliseconds) ms, as outside the initial user or PID namespace; \(requirement)"
         }
     }
 }

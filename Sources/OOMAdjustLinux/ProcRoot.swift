@@ -14,10 +14,13 @@ public final class ProcRoot {
     private let hostRoot: CInt
     /// Why `/proc/1/root` could not be opened, when the agent's own `/` stands in for it.
     public let hostRootProblem: Errno?
+    /// The inode of the host's PID namespace, read once: a process in another one is a container's.
+    let hostPIDNamespace: UInt64
 
     public init(path: String = "/proc") throws(Errno) {
         let proc = try valueOrErrno { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }.get()
         descriptor = proc
+        hostPIDNamespace = PIDNamespace.hostInode(procRoot: proc)
         switch valueOrErrno({ openat(proc, "1/root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }) {
         case .success(let opened):
             hostRoot = opened

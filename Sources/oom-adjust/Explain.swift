@@ -8,9 +8,11 @@ extension OOMAdjust {
         static let configuration = CommandConfiguration(
             abstract: "Show why the rules do or do not apply to one process. Changes nothing.",
             discussion: """
-                Prints the process's comm, exe, cmdline, uid, cgroup, parent and current value, every rule with \
-                PATH:LINE and whether it matched, and the decision: the value to set, or why protection \
-                was refused by the trust policy.
+                Prints the process's comm, exe, cmdline, uid, cgroup, parent, PID namespace and current \
+                value, every rule with PATH:LINE and whether it matched, and the decision: the value to \
+                set, or why protection was refused by the trust policy. A process in another PID \
+                namespace than the host's (a container's) is left to its container runtime unless the \
+                rule names its cgroup with cgroup=.
                 """
         )
 
@@ -62,6 +64,7 @@ struct ExplainReport {
         fact("uid", process.uid.map(String.init))
         fact("cgroup", process.cgroup)
         fact("parent", process.parent)
+        fact("pid ns", process.inHostPIDNamespace.map { $0 ? "the host's" : "another (a container's)" })
         fact("current", process.current.map { "\($0)" })
         out += "rules\n"
         if rules.rules.isEmpty { out += "  (none)\n" }
@@ -72,6 +75,9 @@ struct ExplainReport {
         out += "decision\n  "
         let now = process.current.map { "\($0)" } ?? "unknown"
         switch process.verdict {
+        case .noMatch where process.evaluations.contains(.otherPIDNamespace):
+            out += "no rule applies: a container's process is left to its container runtime "
+            out += "(a rule with cgroup= would adjust it)\n"
         case .noMatch:
             out += "no rule matches: the process is left as it is\n"
         case .apply(let index):
@@ -168,6 +174,13 @@ struct ExplainReport {
                 return "\(qualifier) cannot be checked: the command line is longer than \(LiveProcessFacts.commandLineLimit) bytes, so it counts as unreadable"
             }
             return "\(qualifier) cannot be checked: the process's \(qualifier.key) is unreadable"
+        case .otherPIDNamespace:
+            let whose =
+                inspection.inHostPIDNamespace == nil
+                ? "its PID namespace cannot be read (the agent needs CAP_SYS_PTRACE), so it may be a container's"
+                : "it is in another PID namespace than the host's: a container's"
+            return "matches, but \(whose), and its container runtime sets its oom_score_adj (kubelet does, by QoS class); "
+                + "a rule applies to it only when it names its cgroup with cgroup="
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OOMAdjustVersion
 
 @main
 struct OOMAdjust: ParsableCommand {
@@ -10,6 +11,7 @@ struct OOMAdjust: ParsableCommand {
             `run` enforces them as processes start; `once` is the drop-in replacement for the old \
             cron script; `check` validates the configuration.
             """,
-        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self]
+        version: BuildVersion.string,
+        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self, Probe.self]
     )
 }

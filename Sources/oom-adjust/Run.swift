@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import OOMAdjustAgent
 import OOMAdjustLinux
+import OOMAdjustVersion
 
 extension OOMAdjust {
     struct Run: ParsableCommand {
@@ -74,6 +75,7 @@ extension OOMAdjust {
             logger.info(
                 "subscribed to process events",
                 metadata: [
+                    "version": "\(BuildVersion.string)",
                     "config": "\(config.config)", "rules": "\(loaded.rules.rules.count)",
                     "receive_buffer_bytes": "\(connector.receiveBufferBytes)",
                     "dry_run": "\(enforcement.dryRun)",

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
-/// scripts/install.sh into a throwaway DESTDIR, and the .deb from scripts/package-deb.sh.
+/// scripts/install.sh into a throwaway DESTDIR, and the .deb from scripts/package-deb.sh (its
+/// installation on this machine: DebInstallTests.swift).
 ///
-/// Both build a release binary in .build-release (about 1.5 minutes the first time; scripts/test.sh
-/// builds it before the tests start, so here it is an up-to-date check). OOM_ADJUST_SKIP_PACKAGING_TESTS=1
-/// skips them for a quick local run.
+/// install.sh builds a release binary in .build-release, package-deb.sh one in .build-deb (each a few
+/// minutes the first time; scripts/test.sh builds both before the tests start, so here they are
+/// up-to-date checks). OOM_ADJUST_SKIP_PACKAGING_TESTS=1 skips them for a quick local run.
 @Suite(
     .serialized,
     .enabled(
@@ -128,6 +129,7 @@ struct PackagingTests {
             "./usr/share/man/man8/oom-adjust.8.gz", "./usr/share/man/man5/oom_adjust.conf.5.gz",
             "./usr/share/bash-completion/completions/oom-adjust", "./usr/share/zsh/vendor-completions/_oom-adjust",
             "./usr/share/fish/vendor_completions.d/oom-adjust.fish",
+            "./usr/share/doc/oom-adjust/copyright", "./usr/share/doc/oom-adjust/changelog.gz",
         ] {
             #expect(contents.contains(" \(file)\n"), "\(file) missing from the package")
         }
@@ -140,6 +142,14 @@ struct PackagingTests {
         #expect(try Harness.run(dpkgDeb, ["-e", deb, control]).status == 0)
         #expect(try Harness.run(dpkgDeb, ["-x", deb, extracted]).status == 0)
         #expect(Self.read(control + "/conffiles") == "/etc/oom_adjust.conf\n")
+        // The licence, machine-readably; the changelog's newest entry is this version.
+        let copyright = try #require(Self.read(extracted + "/usr/share/doc/oom-adjust/copyright"))
+        #expect(copyright.hasPrefix("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"))
+        #expect(copyright.contains("\nFiles: *\n") && copyright.contains("\nLicense: Apache-2.0\n"))
+        let changelog = try Harness.run("/bin/sh", ["-c", "gzip -dc \"$0\" | head -n 1", extracted + "/usr/share/doc/oom-adjust/changelog.gz"])
+        #expect(changelog.stdout.hasPrefix("oom-adjust (9.9.9~test) "), "\(changelog.stdout)")
+        let said = try Harness.run(extracted + "/usr/sbin/oom-adjust", ["--version"])
+        #expect(said.stdout == "9.9.9~test\n", "the binary must say the package's version: \(said.stdout)")
         let unit = try #require(Self.read(extracted + "/lib/systemd/system/oom-adjust.service"))
         #expect(unit.contains("ExecStart=/usr/sbin/oom-adjust run "))
         let ldd = try Harness.run("/usr/bin/ldd", [extracted + "/usr/sbin/oom-adjust"])

@@ -1,4 +1,5 @@
 @testable import OOMAdjustAgent
+import OOMAdjustVersion
 import Testing
 
 /// The Prometheus text rendering of the counters, and the `systemctl status` line.
@@ -30,7 +31,7 @@ import Testing
 
     @Test func rendersEveryFamilyWithHelpTypeAndSamples() {
         let text = MetricsExposition.render(
-            Self.sampleCounters(), .init(rules: 17, lastSweepUnixNanoseconds: 1_795_706_247_633_665_819))
+            Self.sampleCounters(), .init(rules: 17, lastSweepUnixNanoseconds: 1_795_706_247_633_665_819, version: "1.2.0+git20261126.28e24bf"))
         let expected = """
             # HELP oom_adjust_events_total Process events received from the kernel, by kind.
             # TYPE oom_adjust_events_total counter
@@ -73,6 +74,9 @@ import Testing
             # TYPE oom_adjust_reloads_total counter
             oom_adjust_reloads_total{result="ok"} 2
             oom_adjust_reloads_total{result="failed"} 1
+            # HELP oom_adjust_build_info Always 1; the label says which version of the agent runs.
+            # TYPE oom_adjust_build_info gauge
+            oom_adjust_build_info{version="1.2.0+git20261126.28e24bf"} 1
             # HELP oom_adjust_rules Rules in force.
             # TYPE oom_adjust_rules gauge
             oom_adjust_rules 17
@@ -113,7 +117,15 @@ import Testing
                 #expect(Double(fields[1]) != nil, "\(line)")
             }
         }
-        #expect(typed.count == 11)
+        #expect(typed.count == 12)
+    }
+
+    /// Without an explicit version the metric carries the one this build was made with, as --version does.
+    @Test func theBuildInfoCarriesThisBuildsVersionEscaped() {
+        #expect(MetricsExposition.render(Counters(), .init(rules: 0)).contains("oom_adjust_build_info{version=\"\(BuildVersion.string)\"} 1\n"))
+        #expect(!BuildVersion.string.isEmpty)
+        let odd = MetricsExposition.render(Counters(), .init(rules: 0, version: "a\"b\\c\nd"))
+        #expect(odd.contains("oom_adjust_build_info{version=\"a\\\"b\\\\c\\nd\"} 1\n"))
     }
 
     @Test(arguments: [

@@ -130,4 +130,7 @@ struct RecordingFacts: ProcessFacts {
         asked.append("parent")
         return known.parentComm()
     }
+
+    // Not recorded: every rule without cgroup= asks it last, once all else matched (ContainerScopeTests).
+    mutating func inHostPIDNamespace() -> Bool? { known.inHostPIDNamespace() }
 }

@@ -140,4 +140,5 @@ struct CountingFacts: ProcessFacts {
     func realUID() -> UInt32? { nil }
     func cgroupPath() -> [UInt8]? { nil }
     func parentComm() -> Comm? { nil }
+    func inHostPIDNamespace() -> Bool? { true }
 }
