@@ -45,7 +45,7 @@ struct PIDNamespaceTests {
         #expect(hostExplained.stdout.contains("  pid ns   the host's\n"), "\(hostExplained.stdout)")
 
         // Naming the cgroup reaches into the namespace; the sweep finds it.
-        let reaching = try scenario.writeConfig("\(name) score=310 cgroup=*\n", name: "reaching.conf")
+        let reaching = try scenario.writeConfig("\(name) score=310 cgroup=/**\n", name: "reaching.conf")
         let once = try Harness.run(Harness.agentBinary, ["once", "--config", reaching, "-v"])
         #expect(once.status == 0, "\(once.stderr)")
         #expect(Harness.score(of: contained) == 310)

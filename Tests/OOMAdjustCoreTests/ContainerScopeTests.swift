@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func aRuleThatNamesTheCgroupReachesIntoTheContainer() {
-        let rules = RuleText.rules("sshd score=300 cgroup=/kubepods.slice/*\n")
+        let rules = RuleText.rules("sshd score=300 cgroup=/kubepods.slice/**\n")
         let container = Self.inContainer(SampleProcess.daemon("sshd", cgroup: Self.pod))
         #expect(rules.evaluations(container) == [.matches])
         #expect(rules.decide(container) == .apply(rule: 0))
@@ -41,7 +41,7 @@ import Testing
     @Test func aSkippedRuleLetsALaterCgroupRuleDecide() {
         let rules = RuleText.rules("""
             *      score=800
-            java   score=500 cgroup=/kubepods.slice/*
+            java   score=500 cgroup=/kubepods.slice/**
             java   score=100
 
             """)
@@ -56,7 +56,7 @@ import Testing
 
     /// A protective rule that reaches into a container is still subject to the trust policy.
     @Test func theTrustPolicyStillJudgesAContainersProcess() {
-        let rules = RuleText.rules("sshd -17 cgroup=/kubepods.slice/*\n")
+        let rules = RuleText.rules("sshd -17 cgroup=/kubepods.slice/**\n")
         var impostor = Self.inContainer(SampleProcess.daemon("sshd", uid: 1001, cgroup: Self.pod))
         impostor.file = ExecutableFile(ownerUID: 1001, mode: 0o100755)
         #expect(rules.decide(impostor) == .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1001)))
@@ -68,7 +68,7 @@ import Testing
         let rules = RuleText.rules("""
             bash   score=1
             sshd   score=2 user=0
-            sshd   score=3 cgroup=/kubepods.slice/*
+            sshd   score=3 cgroup=/kubepods.slice/**
             sshd   score=4
             sshd   score=5 cmdline=*
 
@@ -89,8 +89,8 @@ import Testing
         let rules = RuleText.rules("""
             a 1
             b 1 exe=/usr/bin/b user=0 cmdline=* parent=init
-            c 1 cgroup=/kubepods.slice/*
-            d 1 user=0 cgroup=*
+            c 1 cgroup=/kubepods.slice/**
+            d 1 user=0 cgroup=/**
 
             """)
         #expect(rules.rules.map(\.reachesContainers) == [false, false, true, true])
