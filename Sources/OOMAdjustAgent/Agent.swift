@@ -10,6 +10,8 @@ public final class Agent {
     private var enforcer: Enforcer
     private let logger: Logger
     public private(set) var counters = Counters()
+    /// Reports the OOM kills the kernel logs, when the kernel log can be read (set before `run`).
+    public var killWatch: KillWatch?
     /// Rules whose EACCES has been logged once already; later refusals are only counted.
     private var reportedDenials: Set<Int> = []
     /// How many datagrams one wake-up may handle before signals get a look in, so a storm cannot keep
@@ -79,17 +81,19 @@ public final class Agent {
     /// runs here, after the subscription, so a process started in between is seen by one or the other.
     /// `duties` (readiness, watchdog, metrics) get a turn after every wake-up and bound each sleep.
     public func run(connector: ProcConnector, signals: SignalChannel, duties: ServiceDuties? = nil) throws(Errno) {
+        counters.watchingKernelLog = killWatch != nil
         sweep(reason: "start-up")
         duties?.ready(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         let batch = DatagramBatch()
         var descriptors = [
             pollfd(fd: connector.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            // poll skips a negative descriptor: without a kernel log this slot never fires.
+            pollfd(fd: killWatch?.fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while true {
-            descriptors[0].revents = 0
-            descriptors[1].revents = 0
-            let ready = poll(&descriptors, 2, duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
+            for slot in descriptors.indices { descriptors[slot].revents = 0 }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw Errno(rawValue: errno)
@@ -97,6 +101,8 @@ public final class Agent {
             if descriptors[0].revents != 0 {
                 try drain(connector, into: batch)
             }
+            // POLLERR too: the kernel log signals overwritten records that way.
+            if descriptors[2].revents != 0 { killWatch?.drain(into: &counters) }
             if descriptors[1].revents != 0 {
                 while let signal = signals.next() {
                     if signal == SIGHUP { duties?.reloading(now: monotonicNanoseconds()) }
@@ -163,6 +169,7 @@ public final class Agent {
             return
         case .exit:
             counters.exitEvents += 1
+            killWatch?.exited(event.pid)
             return
         }
         let outcome = enforcer.enforce(pid: event.pid, occasion: event.kind == .comm ? .commChange : .execForkOrSweep)
@@ -217,6 +224,7 @@ public final class Agent {
     /// the first refusal per rule at error, other failures at warning.
     private func record(_ outcome: EnforcementOutcome, pid: Int32, trigger: Trigger, eventTimestamp: UInt64?) {
         counters.count(outcome)
+        killWatch?.note(outcome, pid: pid, rules: enforcer.rules)
         switch outcome {
         case .gone, .unmatched:
             return

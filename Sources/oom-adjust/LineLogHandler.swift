@@ -25,7 +25,7 @@ struct LineLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         var line = underJournal ? "<\(Self.syslogPriority(event.level))>" : "\(Self.timestamp()) \(event.level) "
         line += event.message.description
-        for key in Self.leadingKeys { if let value = merged[key] { line += " \(key)=\(value)" } }
+        for key in Self.leadingKeys { if let value = merged[key] { line += " \(key)=\(Self.quoted(value.description))" } }
         for key in merged.keys.sorted() where !Self.leadingKeys.contains(key) {
             line += " \(key)=\(Self.quoted(merged[key]!.description))"
         }

@@ -10,6 +10,6 @@ struct OOMAdjust: ParsableCommand {
             `run` enforces them as processes start; `once` is the drop-in replacement for the old \
             cron script; `check` validates the configuration.
             """,
-        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self]
+        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self, Rank.self]
     )
 }

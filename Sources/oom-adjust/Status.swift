@@ -1,6 +1,7 @@
 import ArgumentParser
 import OOMAdjustAgent
 import OOMAdjustCore
+import OOMAdjustLinux
 
 extension OOMAdjust {
     struct Status: ParsableCommand {
@@ -9,7 +10,9 @@ extension OOMAdjust {
             discussion: """
                 States: ok (current equals desired), differs, untrusted (a protective rule matched but \
                 the trust policy refused it; the reason is given). --json prints an array of objects \
-                with the keys pid, comm, rule, desired, current, state, and reason for untrusted ones.
+                with the keys pid, comm, rule, desired, current, state, and reason for untrusted ones. \
+                The table ends with the last OOM kill still in the kernel log (reading it needs root, \
+                or CAP_SYSLOG where kernel.dmesg_restrict=1).
                 """
         )
 
@@ -30,8 +33,30 @@ extension OOMAdjust {
             }
             let rows = processes.map { StatusRow($0, rules: rules) }
             print(json ? StatusRow.json(rows) : StatusRow.table(rows), terminator: "")
+            if !json { print(lastKillLine()) }
         }
     }
+}
+
+/// The line under `status`'s table: the last OOM kill the kernel log still holds.
+func lastKillLine() -> String {
+    let kill: OOMKill?
+    do {
+        kill = try KernelLogHistory.lastKill()
+    } catch {
+        let hint = error == .notPermitted || error == .permissionDenied ? "; reading it needs root, or CAP_SYSLOG where kernel.dmesg_restrict=1" : ""
+        return "Last OOM kill: unknown, cannot read \(KernelLog.defaultPath) (\(error))\(hint)"
+    }
+    guard let kill else { return "Last OOM kill: none in the kernel log" }
+    var text = "Last OOM kill: \(kill.pid) (\(String(decoding: kill.comm, as: UTF8.self)))"
+    if let uid = kill.uid { text += ", uid \(uid)" }
+    if let score = kill.oomScoreAdj { text += ", oom_score_adj \(score)" }
+    switch kill.domain {
+    case .global: text += ", global OOM"
+    case .memoryCgroup(let cgroup): text += ", OOM of memory cgroup \(cgroup.map { String(decoding: $0, as: UTF8.self) } ?? "(unnamed)")"
+    }
+    text += ", at \(localDateTime(unixNanoseconds: realtimeNanoseconds(ofKernelLogMicroseconds: kill.bootMicroseconds)))"
+    return text + "; the agent's log names the rule (journalctl -u oom-adjust -p warning)"
 }
 
 /// One line of `status`.

@@ -1,0 +1,56 @@
+import OOMAdjustCore
+import OOMAdjustLinux
+import SystemPackage
+
+/// One process in the OOM killer's order, with what the rules say about it: the data behind `rank`.
+public struct RankedProcess: Sendable {
+    public let entry: OOMRanking.Entry
+    /// The rule that decides the process, if any.
+    public let rule: Rule?
+    /// How its value stands with that rule (`unmatched` without one).
+    public let state: ProcessInspection.State
+}
+
+/// Reads every candidate of an OOM domain through /proc and puts them in the kernel's order.
+public struct RankInspector {
+    public let rules: RuleSet
+    public let procRoot: ProcRoot
+
+    public init(rules: RuleSet, procRoot: ProcRoot) {
+        self.rules = rules
+        self.procRoot = procRoot
+    }
+
+    /// `pids` (every process when nil) in the order the OOM killer would choose among them, measured
+    /// against `domain`. Kernel threads are left out: they have no memory to free and are never
+    /// considered. Processes that exit meanwhile are left out too.
+    public func rank(pids: [Int32]?, in domain: OOMDomainSize) throws(Errno) -> [RankedProcess] {
+        var candidates: [OOMCandidate] = []
+        var decisions: [Int32: (rule: Rule?, state: ProcessInspection.State)] = [:]
+        func look(at pid: Int32) {
+            guard let directory = try? ProcessDirectory(pid: pid, in: procRoot), let comm = try? directory.readComm(),
+                let candidate = try? directory.oomCandidate(comm: comm), !candidate.isKernelThread
+            else { return }
+            candidates.append(candidate)
+            guard rules.nameMayMatch(comm) else { return }
+            var facts = directory.facts(comm: comm, procRoot: procRoot)
+            switch rules.verdict(for: &facts) {
+            case .noMatch:
+                break
+            case .untrusted(let rule, let refusal):
+                decisions[pid] = (rules.rules[rule], .untrusted(refusal))
+            case .apply(let rule):
+                decisions[pid] = (rules.rules[rule], candidate.oomScoreAdj == rules.rules[rule].score ? .ok : .differs)
+            }
+        }
+        if let pids {
+            for pid in pids { look(at: pid) }
+        } else {
+            try procRoot.forEachProcess(look)
+        }
+        return OOMRanking.order(candidates, in: domain).map { entry in
+            let decided = decisions[entry.candidate.pid]
+            return RankedProcess(entry: entry, rule: decided?.rule, state: decided?.state ?? .unmatched)
+        }
+    }
+}
