@@ -224,7 +224,7 @@ public final class Agent {
     /// the first refusal per rule at error, other failures at warning.
     private func record(_ outcome: EnforcementOutcome, pid: Int32, trigger: Trigger, eventTimestamp: UInt64?) {
         counters.count(outcome)
-        killWatch?.note(outcome, pid: pid, rules: enforcer.rules)
+        killWatch?.note(outcome, pid: pid, rules: enforcer.rules, dryRun: enforcer.dryRun)
         switch outcome {
         case .gone, .unmatched:
             return

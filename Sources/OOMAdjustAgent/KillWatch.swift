@@ -57,15 +57,16 @@ public final class KillWatch {
 
     // MARK: Decisions
 
-    /// What the agent just decided for `pid`.
-    func note(_ outcome: EnforcementOutcome, pid: Int32, rules: RuleSet) {
+    /// What the agent just decided for `pid` (in a dry run it decided, and wrote nothing).
+    func note(_ outcome: EnforcementOutcome, pid: Int32, rules: RuleSet, dryRun: Bool) {
         func decided(_ rule: Int, _ comm: Comm, _ outcome: DecisionLedger.Decision.Outcome) {
             let chosen = rules.rules[rule]
             ledger.record(.init(comm: comm, rule: chosen.location, score: chosen.score, outcome: outcome), for: pid)
         }
         switch outcome {
         case .unmatched, .gone: ledger.forget(pid)
-        case .unchanged(let rule, let comm, _), .adjusted(let rule, let comm, _, _): decided(rule, comm, .applied)
+        case .unchanged(let rule, let comm, _): decided(rule, comm, .applied)
+        case .adjusted(let rule, let comm, _, _): decided(rule, comm, dryRun ? .dryRun : .applied)
         case .denied(let rule, let comm, _, _, _): decided(rule, comm, .refusedByKernel)
         case .untrusted(let rule, let comm, let refusal): decided(rule, comm, .refusedByTrustPolicy(refusal))
         case .failed: break
@@ -96,9 +97,14 @@ public final class KillWatch {
             case .record(nil):
                 continue
             case .record(let record?):
-                if let kill = assembler.consume(record) { report(kill, into: &counters) }
+                consume(record, into: &counters)
             }
         }
+    }
+
+    /// One record of the kernel log, in order.
+    func consume(_ record: KernelLogRecord, into counters: inout Counters) {
+        if let kill = assembler.consume(record) { report(kill, into: &counters) }
     }
 
     private func report(_ kill: OOMKill, into counters: inout Counters) {

@@ -15,6 +15,8 @@ public struct DecisionLedger: Sendable {
             case refusedByKernel
             /// The rule is protective and the trust policy refused it: the value was left alone.
             case refusedByTrustPolicy(TrustRefusal)
+            /// A dry run: the agent would have written the rule's value, and did not.
+            case dryRun
         }
 
         /// The name decided on: a kill of the same PID under another name is another process.

@@ -36,6 +36,8 @@ public struct OOMKillAssessment: Equatable, Sendable {
             self.init(
                 .unruled, rule: nil, matchedRule: decision.rule,
                 whyNotApplied: "the kernel refused the rule's value \(decision.score) (lowering it needs CAP_SYS_RESOURCE)")
+        case .dryRun:
+            self.init(.unruled, rule: nil, matchedRule: decision.rule, whyNotApplied: "a dry run: the agent would have set \(decision.score) and wrote nothing")
         case .refusedByTrustPolicy(let refusal):
             self.init(.unruled, rule: nil, matchedRule: decision.rule, whyNotApplied: "the trust policy refused it: \(refusal)")
         }

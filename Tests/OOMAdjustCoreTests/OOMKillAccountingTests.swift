@@ -99,5 +99,7 @@ import Testing
         #expect(kernel.victim == .unruled && kernel.whyNotApplied?.contains("CAP_SYS_RESOURCE") == true)
         let trust = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .refusedByTrustPolicy(.commChange)))
         #expect(trust.victim == .unruled && trust.whyNotApplied?.hasPrefix("the trust policy refused it: ") == true)
+        let dry = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .dryRun))
+        #expect(dry.victim == .unruled && dry.matchedRule == Self.rule && dry.whyNotApplied?.contains("would have set -500") == true)
     }
 }
