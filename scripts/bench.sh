@@ -18,7 +18,8 @@
 #      an exec storm of names no rule matches; reported as allocator calls per received datagram.
 #   5. Sweep time: with N extra sleeping processes, `oom-adjust once` as a whole process against a
 #      minimal C sweep (getdents /proc, openat each /proc/PID, read comm and oom_score_adj), median of
-#      several alternating runs.
+#      several alternating runs; and `oom-adjust rank` over the same processes (each named by a rule),
+#      median of as many runs.
 #
 # Safety: it touches only processes it spawned, under names unique to the run; every loop is bounded in
 # count and time; an EXIT trap kills and reaps all it started, removes the uprobes and the tracefs
@@ -822,6 +823,15 @@ if ! skipped sweep; then
     done
     R[once_ms]=$(median <"$TMP/once.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
     R[csweep_ms]=$(median <"$TMP/csweep.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
+    # rank over the same processes, every sleeper named by a rule (so each is matched and decided).
+    R[rank_line]=$("$AGENT" rank --config "$TMP/once.conf" --limit 1 | head -1)
+    : >"$TMP/rank.ns"
+    for ((i = 0; i < SWEEP_RUNS; i++)); do
+        read -r _ ns _ status < <("$HELPER" time "$AGENT" rank --config "$TMP/once.conf")
+        ((status == 0)) || log "warning: oom-adjust rank exited $status"
+        echo "$ns" >>"$TMP/rank.ns"
+    done
+    R[rank_ms]=$(median <"$TMP/rank.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
     signal_child TERM "$IDLE_PID"
     wait "$IDLE_PID" || true
 fi
@@ -871,8 +881,10 @@ verdict() { awk -v x="$1" -v lim="$2" 'BEGIN { if (x == "-") print "n/a"; else p
     if ! skipped sweep; then
         row "sweep, $(v sweep_procs) sleepers (ms)" "$(v once_ms)" "$(v csweep_ms)" "$(ratio "$(v once_ms)" "$(v csweep_ms)")" \
             "ratio <= 1.5: $(verdict "$(ratio "$(v once_ms)" "$(v csweep_ms)")" 1.5)"
+        row "rank, $(v sweep_procs) sleepers (ms)" "$(v rank_ms)" "" "" "< 1000: $(verdict "$(v rank_ms)" 999.9)"
         echo "  once:    $(v once_line)"
         echo "  C sweep: $(v csweep_line)"
+        echo "  rank:    $(v rank_line)"
     fi
     echo "  reference: $(v ref_summary)"
 }

@@ -28,9 +28,10 @@ public struct RankInspector {
         var candidates: [OOMCandidate] = []
         var decisions: [Int32: (rule: Rule?, state: ProcessInspection.State)] = [:]
         func look(at pid: Int32) {
-            guard let directory = try? ProcessDirectory(pid: pid, in: procRoot), let comm = try? directory.readComm(),
-                let candidate = try? directory.oomCandidate(comm: comm), !candidate.isKernelThread
+            guard let directory = try? ProcessDirectory(pid: pid, in: procRoot), let candidate = try? directory.oomCandidate(),
+                !candidate.isKernelThread
             else { return }
+            let comm = candidate.comm
             candidates.append(candidate)
             guard rules.nameMayMatch(comm) else { return }
             var facts = directory.facts(comm: comm, procRoot: procRoot)

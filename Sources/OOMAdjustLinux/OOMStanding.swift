@@ -3,11 +3,12 @@ import OOMAdjustCore
 import SystemPackage
 
 extension ProcessDirectory {
-    /// What the OOM killer weighs about this process, read from its `stat`, `status`, `oom_score_adj` and
-    /// `oom_score` through this directory. `comm` is the name already read from it.
-    public func oomCandidate(comm: Comm) throws(Errno) -> OOMCandidate {
+    /// What the OOM killer weighs about this process, read from its `stat` (which also gives the comm,
+    /// saving a read of `comm`), `status`, `oom_score_adj` and `oom_score` through this directory.
+    public func oomCandidate() throws(Errno) -> OOMCandidate {
         try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer throws(Errno) in
             let stat = try ProcessStat(UnsafeRawBufferPointer(rebasing: buffer[..<readFile("stat", into: buffer)]))
+            let comm = stat.comm
             let status = ProcessStatus(UnsafeRawBufferPointer(rebasing: buffer[..<(try readFile("status", into: buffer))]))
             let adjustment = try readOOMScore()
             let score = try? readFile("oom_score", into: buffer)
@@ -27,13 +28,17 @@ extension ProcessDirectory {
 /// The fields of `/proc/PID/stat` the OOM ranking needs. The comm, field 2, is in parentheses and may
 /// hold spaces and parentheses itself, so fields are counted from the last `)`.
 struct ProcessStat {
+    /// Field 2, between the first `(` and the last `)`: the same bytes as `comm`.
+    let comm: Comm
     /// Field 9.
     let flags: UInt64
     /// Field 22: start time in clock ticks since boot.
     let startTicks: UInt64
 
     init(_ text: UnsafeRawBufferPointer) throws(Errno) {
-        guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { throw Errno.illegalByteSequence }
+        guard let open = text.firstIndex(of: UInt8(ascii: "(")), let close = text.lastIndex(of: UInt8(ascii: ")")), open < close
+        else { throw Errno.illegalByteSequence }
+        comm = Comm(text[(open + 1)..<close])
         var flags: UInt64?
         var startTicks: UInt64?
         var field = 3
