@@ -23,13 +23,15 @@ public struct RankInspector {
 
     /// `pids` (every process when nil) in the order the OOM killer would choose among them, measured
     /// against `domain`. Kernel threads are left out: they have no memory to free and are never
-    /// considered. Processes that exit meanwhile are left out too.
-    public func rank(pids: [Int32]?, in domain: OOMDomainSize) throws(Errno) -> [RankedProcess] {
+    /// considered. Processes that exit meanwhile are left out too. The kernel's oom_score is read for
+    /// the first `scored` (every one when 0): reading it for ten thousand rows nobody shows costs a
+    /// fifth of the time.
+    public func rank(pids: [Int32]?, in domain: OOMDomainSize, scored: Int = 0) throws(Errno) -> [RankedProcess] {
         var candidates: [OOMCandidate] = []
         var decisions: [Int32: (rule: Rule?, state: ProcessInspection.State)] = [:]
         func look(at pid: Int32) {
-            guard let directory = try? ProcessDirectory(pid: pid, in: procRoot), let candidate = try? directory.oomCandidate(),
-                !candidate.isKernelThread
+            guard let directory = try? ProcessDirectory(pid: pid, in: procRoot),
+                let candidate = try? directory.oomCandidate(readingScore: scored == 0), !candidate.isKernelThread
             else { return }
             let comm = candidate.comm
             candidates.append(candidate)
@@ -49,7 +51,14 @@ public struct RankInspector {
         } else {
             try procRoot.forEachProcess(look)
         }
-        return OOMRanking.order(candidates, in: domain).map { entry in
+        var ordered = OOMRanking.order(candidates, in: domain)
+        if scored > 0 {
+            for index in ordered.indices.prefix(scored) {
+                let pid = ordered[index].candidate.pid
+                ordered[index].candidate.oomScore = (try? ProcessDirectory(pid: pid, in: procRoot))?.readKernelOOMScore()
+            }
+        }
+        return ordered.map { entry in
             let decided = decisions[entry.candidate.pid]
             return RankedProcess(entry: entry, rule: decided?.rule, state: decided?.state ?? .unmatched)
         }

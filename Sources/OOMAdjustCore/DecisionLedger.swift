@@ -76,9 +76,6 @@ public struct DecisionLedger: Sendable {
         return exited.last { $0.pid == pid && $0.decision.comm == comm }?.decision
     }
 
-    /// Every live PID with a decision, for callers that look at a whole domain.
-    public func decision(for pid: Int32) -> Decision? { live[pid]?.decision }
-
     private mutating func evictOldest() {
         let stamps = live.values.map(\.stamp).sorted()
         let threshold = stamps[max(0, capacity / 8 - 1)]

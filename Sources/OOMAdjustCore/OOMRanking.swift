@@ -13,8 +13,8 @@ public struct OOMCandidate: Equatable, Sendable {
     /// PF_KTHREAD.
     public let isKernelThread: Bool
     public let oomScoreAdj: OOMScore
-    /// The kernel's /proc/PID/oom_score (0…2000, on the machine's scale); nil when unreadable.
-    public let oomScore: Int?
+    /// The kernel's /proc/PID/oom_score (0…2000, on the machine's scale); nil when unreadable or not read.
+    public var oomScore: Int?
     /// When the process started, in clock ticks since boot: the kernel meets older processes first in
     /// its walk, and of equal scores it takes the last one it meets.
     public let startTicks: UInt64
@@ -92,7 +92,7 @@ public enum NeverChosen: String, Error, Sendable, CaseIterable {
 /// The kernel's choice of victim, computed as oom_badness and select_bad_process compute it.
 public enum OOMRanking {
     public struct Entry: Equatable, Sendable {
-        public let candidate: OOMCandidate
+        public var candidate: OOMCandidate
         /// The kernel's badness in pages (resident + swap + page tables + oom_score_adj × totalpages /
         /// 1000); nil when never chosen.
         public let points: Int?

@@ -4,20 +4,28 @@ import SystemPackage
 
 extension ProcessDirectory {
     /// What the OOM killer weighs about this process, read from its `stat` (which also gives the comm,
-    /// saving a read of `comm`), `status`, `oom_score_adj` and `oom_score` through this directory.
-    public func oomCandidate() throws(Errno) -> OOMCandidate {
+    /// saving a read of `comm`), `status`, `oom_score_adj` and, with `readingScore`, `oom_score`
+    /// through this directory.
+    public func oomCandidate(readingScore: Bool = true) throws(Errno) -> OOMCandidate {
         try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer throws(Errno) in
             let stat = try ProcessStat(UnsafeRawBufferPointer(rebasing: buffer[..<readFile("stat", into: buffer)]))
             let comm = stat.comm
             let status = ProcessStatus(UnsafeRawBufferPointer(rebasing: buffer[..<(try readFile("status", into: buffer))]))
             let adjustment = try readOOMScore()
-            let score = try? readFile("oom_score", into: buffer)
+            let score = readingScore ? try? readFile("oom_score", into: buffer) : nil
             return OOMCandidate(
                 pid: pid, comm: comm, uid: status.uid, residentKiB: status.residentKiB ?? 0, swapKiB: status.swapKiB ?? 0,
                 pageTableKiB: status.pageTableKiB ?? 0, hasMemory: status.residentKiB != nil,
                 isKernelThread: stat.flags & Self.kernelThreadFlag != 0, oomScoreAdj: adjustment,
                 oomScore: score.flatMap { parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<$0])) },
                 startTicks: stat.startTicks)
+        }
+    }
+
+    /// The kernel's `/proc/PID/oom_score`; nil when it cannot be read.
+    public func readKernelOOMScore() -> Int? {
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer in
+            (try? readFile("oom_score", into: buffer)).flatMap { parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<$0])) }
         }
     }
 

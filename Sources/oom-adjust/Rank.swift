@@ -81,7 +81,7 @@ extension OOMAdjust {
             }
             let ranked: [RankedProcess]
             do {
-                ranked = try RankInspector(rules: rules, procRoot: procRoot).rank(pids: pids, in: domain)
+                ranked = try RankInspector(rules: rules, procRoot: procRoot).rank(pids: pids, in: domain, scored: limit)
             } catch {
                 printError("oom-adjust: cannot list /proc: \(error)")
                 throw ExitStatus.failure
