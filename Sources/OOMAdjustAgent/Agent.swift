@@ -89,7 +89,7 @@ public final class Agent {
             pollfd(fd: connector.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.fileDescriptor, events: Int16(POLLIN), revents: 0),
             // poll skips a negative descriptor: without a kernel log this slot never fires.
-            pollfd(fd: killWatch?.fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: killWatch?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while true {
             for slot in descriptors.indices { descriptors[slot].revents = 0 }
@@ -102,7 +102,10 @@ public final class Agent {
                 try drain(connector, into: batch)
             }
             // POLLERR too: the kernel log signals overwritten records that way.
-            if descriptors[2].revents != 0 { killWatch?.drain(into: &counters) }
+            if descriptors[2].revents != 0 {
+                killWatch?.drain(into: &counters)
+                descriptors[2].fd = killWatch?.pollDescriptor ?? -1
+            }
             if descriptors[1].revents != 0 {
                 while let signal = signals.next() {
                     if signal == SIGHUP { duties?.reloading(now: monotonicNanoseconds()) }

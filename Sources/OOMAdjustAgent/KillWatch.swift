@@ -27,6 +27,9 @@ public final class KillWatch {
     /// Records read per wake-up at most, so a chatty kernel cannot keep process events waiting; poll
     /// reports the rest at once.
     private let recordsPerWakeup = 64
+    /// Set when a read failed other than the kernel log's own ways (EAGAIN, EPIPE): then it is read no
+    /// more, since poll would report the descriptor ready for ever and spin the loop.
+    private var stopped = false
 
     public init(log: KernelLog, logger: Logger, ledger: DecisionLedger = DecisionLedger()) {
         self.log = log
@@ -34,7 +37,8 @@ public final class KillWatch {
         self.ledger = ledger
     }
 
-    public var fileDescriptor: CInt { log.fileDescriptor }
+    /// What the event loop polls: the kernel log's descriptor, or -1 (which poll skips) once stopped.
+    public var pollDescriptor: CInt { stopped ? -1 : log.fileDescriptor }
 
     /// Opens the kernel log at its end, so that no kill from before start-up is reported as new. Where
     /// it cannot be read, says so once and returns nil: the agent enforces the rules all the same.
@@ -85,7 +89,9 @@ public final class KillWatch {
             do {
                 read = try log.next()
             } catch {
-                logger.warning("cannot read the kernel log", metadata: ["errno": "\(error)"])
+                logger.warning("cannot read the kernel log; OOM kills will not be reported from now on", metadata: ["errno": "\(error)"])
+                counters.watchingKernelLog = false
+                stopped = true
                 return
             }
             switch read {

@@ -60,7 +60,8 @@ public struct OOMKillSummary: Equatable, Sendable {
         self.uid = uid
     }
 
-    /// A global OOM: the whole machine (or its cpuset or memory policy) ran out, not a cgroup's limit.
+    /// A memory cgroup's limit was hit; otherwise the whole machine (or a cpuset or memory policy of it)
+    /// ran out.
     public var isMemoryCgroup: Bool { oomCgroup != nil }
 }
 
