@@ -12,8 +12,14 @@ public final class Agent {
     public private(set) var counters = Counters()
     /// Reports the OOM kills the kernel logs, when the kernel log can be read (set before `run`).
     public var killWatch: KillWatch?
-    /// Rules whose EACCES has been logged once already; later refusals are only counted.
-    private var reportedDenials: Set<Int> = []
+    /// Who holds protection the agent granted, and who may not be granted it until they exec.
+    public private(set) var ledger = ProtectionLedger()
+    /// Rules whose EACCES has been logged once already (nil: a write-back); later refusals are only
+    /// counted.
+    private var reportedDenials: Set<Int?> = []
+    /// Entries whose main thread exited are checked once this many have gathered: a check costs a read
+    /// of /proc/PID/stat each, and the kernel does not say when the last thread of a process is gone.
+    private let exitedEntriesBeforeCheck = 64
     /// How many datagrams one wake-up may handle before signals get a look in, so a storm cannot keep
     /// SIGTERM or SIGHUP waiting.
     private let batchesPerWakeup = 32
@@ -22,6 +28,11 @@ public final class Agent {
         self.loader = loader
         self.enforcer = Enforcer(rules: rules, procRoot: procRoot, dryRun: dryRun)
         self.logger = logger
+        if let problem = procRoot.hostRootProblem {
+            logger.warning(
+                "cannot open /proc/1/root, the host's root directory; executables are judged in the agent's own view of the file system instead, which in a container is its image's (give the agent CAP_SYS_PTRACE over PID 1)",
+                metadata: ["errno": "\(problem)"])
+        }
     }
 
     public var rules: RuleSet { enforcer.rules }
@@ -34,22 +45,32 @@ public final class Agent {
         public var adjusted = 0
         public var denied = 0
         public var untrusted = 0
+        public var restored = 0
         public var failed = 0
         public var nanoseconds: UInt64 = 0
     }
 
-    /// Looks at every process in /proc once.
+    /// Looks at every process in /proc once. After lost events (`adoptingLostForks`), a process holding a
+    /// protective value whose parent holds the agent's protection is taken to have inherited it through
+    /// a fork the agent never saw.
     @discardableResult
-    public func sweep(reason: String) -> SweepSummary {
+    public func sweep(reason: String, adoptingLostForks: Bool = false) -> SweepSummary {
         var summary = SweepSummary()
         let start = monotonicNanoseconds()
+        let adopting = adoptingLostForks && ledger.protectedCount > 0
+        ledger.beginSweep()
         do {
             try enforcer.procRoot.forEachProcess { pid in
-                let outcome = enforcer.enforce(pid: pid)
+                ledger.met(pid)
+                if adopting && ledger[pid] == nil, let parent = enforcer.protectedParent(of: pid, in: ledger) {
+                    ledger.forked(child: pid, parent: parent)
+                }
+                let outcome = enforcer.enforce(pid: pid, trigger: .sweep, ledger: &ledger)
                 summary.processes += 1
                 switch outcome {
-                case .unchanged: summary.matched += 1
+                case .unchanged, .kept: summary.matched += 1
                 case .adjusted: summary.matched += 1; summary.adjusted += 1
+                case .restored: summary.restored += 1
                 case .denied: summary.matched += 1; summary.denied += 1
                 case .untrusted: summary.matched += 1; summary.untrusted += 1
                 case .failed: summary.failed += 1
@@ -57,10 +78,12 @@ public final class Agent {
                 }
                 record(outcome, pid: pid, trigger: .sweep, eventTimestamp: nil)
             }
+            ledger.endSweep()
         } catch {
             logger.error("cannot list /proc", metadata: ["errno": "\(error)"])
             summary.failed += 1
         }
+        counters.protectedProcesses = ledger.protectedCount
         summary.nanoseconds = monotonicNanoseconds() - start
         counters.sweeps += 1
         counters.lastSweepNanoseconds = summary.nanoseconds
@@ -69,7 +92,8 @@ public final class Agent {
             "sweep finished",
             metadata: [
                 "reason": "\(reason)", "processes": "\(summary.processes)", "matched": "\(summary.matched)",
-                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "untrusted": "\(summary.untrusted)", "failed": "\(summary.failed)",
+                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "untrusted": "\(summary.untrusted)",
+                "restored": "\(summary.restored)", "failed": "\(summary.failed)",
                 "duration_ms": "\(Double(summary.nanoseconds / 1000) / 1000)",
             ])
         return summary
@@ -137,6 +161,7 @@ public final class Agent {
             case .datagrams(let count):
                 counters.datagrams += count
                 for index in 0..<count { handle(batch.content(at: index)) }
+                counters.protectedProcesses = ledger.protectedCount
                 // A batch that was not full emptied the socket: poll says when more comes, which saves
                 // a receive that would find nothing.
                 if count == batch.capacity { continue }
@@ -147,8 +172,18 @@ public final class Agent {
             logger.warning(
                 "process events were lost: the socket overflowed; sweeping /proc",
                 metadata: ["overflows": "\(counters.overflows)"])
-            sweep(reason: "overflow")
+            sweep(reason: "overflow", adoptingLostForks: true)
         }
+        if ledger.exitedCount >= exitedEntriesBeforeCheck { forgetFinishedProcesses() }
+    }
+
+    /// Drops the ledger entries whose process is finished. Their main thread's exit was reported, but a
+    /// multithreaded process may outlive its main thread, so each is checked.
+    private func forgetFinishedProcesses() {
+        for pid in ledger.exitedPIDs where enforcer.isFinished(pid: pid, startTime: ledger[pid]?.startTime) {
+            ledger.forget(pid)
+        }
+        counters.protectedProcesses = ledger.protectedCount
     }
 
     private func handle(_ content: DatagramContent) {
@@ -163,19 +198,30 @@ public final class Agent {
             counters.malformedMessages += 1
             return
         }
+        let holdsProtection: Bool
         switch event.kind {
-        case .exec: counters.execEvents += 1
-        case .fork: counters.forkEvents += 1
-        case .comm: counters.commEvents += 1
+        case .exec:
+            counters.execEvents += 1
+            holdsProtection = ledger.observe(.execed(event.pid))
+        case .fork:
+            counters.forkEvents += 1
+            holdsProtection = ledger.observe(.forked(child: event.pid, parent: event.parentPID))
+        case .comm:
+            counters.commEvents += 1
+            holdsProtection = ledger.observe(.renamed(event.pid))
         case .uid:
             counters.uidEvents += 1
-            return
+            holdsProtection = ledger.observe(.uidChanged(event.pid))
         case .exit:
             counters.exitEvents += 1
+            ledger.observe(.mainThreadExited(event.pid))
             killWatch?.exited(event.pid)
             return
         }
-        let outcome = enforcer.enforce(pid: event.pid, occasion: event.kind == .comm ? .commChange : .execForkOrSweep)
+        // A new uid changes nothing for a process the agent gave nothing: protection is granted at exec,
+        // fork, rename and sweeps, and a uid change can only take away what the agent gave.
+        if event.kind == .uid && !holdsProtection { return }
+        let outcome = enforcer.enforce(pid: event.pid, trigger: Trigger(event.kind), ledger: &ledger)
         record(outcome, pid: event.pid, trigger: Trigger(event.kind), eventTimestamp: event.timestampNanoseconds)
     }
 
@@ -241,18 +287,31 @@ public final class Agent {
                 ])
         case .unchanged(let rule, let comm, let score):
             trace("already set", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
-        case .adjusted(let rule, let comm, let from, let to):
-            trace(enforcer.dryRun ? "would adjust (dry run)" : "adjusted", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
+        case .adjusted(let rule, let comm, let from, let to, let instead):
+            var extra: Logger.Metadata = [:]
+            if let instead {
+                extra["refused"] = "\(enforcer.rules.rules[instead.rule].location)"
+                extra["reason"] = "\(instead.reason)"
+            }
+            trace(enforcer.dryRun ? "would adjust (dry run)" : "adjusted", trigger, pid, comm, rule, from: from, to: to, eventTimestamp, extra)
+        case .restored(let comm, let from, let to, let verdict, let taken):
+            var extra: Logger.Metadata = ["reason": "\(restoreReason(verdict))"]
+            if let taken { extra["granted_by"] = "\(taken.rule)" }
+            trace(
+                enforcer.dryRun ? "would take back protection (dry run)" : "protection taken back", trigger, pid, comm,
+                verdict.appliedRule ?? verdict.refusal?.rule, from: from, to: to, eventTimestamp, extra)
+        case .kept(let rule, let comm, let score):
+            trace("kept: its binary was replaced on disk since it started", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
         case .denied(let rule, let comm, let from, let to, let error):
             trace("refused by the kernel", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
             if reportedDenials.insert(rule).inserted {
-                let location = enforcer.rules.rules[rule].location
+                var metadata: Logger.Metadata = [
+                    "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)", "errno": "\(error)",
+                ]
+                if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
                 logger.error(
                     "the kernel refused to set oom_score_adj: lowering it below the process's floor needs CAP_SYS_RESOURCE, which this agent lacks; further refusals for this rule are only counted",
-                    metadata: [
-                        "rule": "\(location)", "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)",
-                        "errno": "\(error)",
-                    ])
+                    metadata: metadata)
             }
         case .failed(let rule, let error):
             var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error)"]
@@ -262,19 +321,30 @@ public final class Agent {
     }
 
     private func trace(
-        _ message: Logger.Message, _ trigger: Trigger, _ pid: Int32, _ comm: Comm, _ rule: Int,
-        from: OOMScore, to: OOMScore, _ eventTimestamp: UInt64?
+        _ message: Logger.Message, _ trigger: Trigger, _ pid: Int32, _ comm: Comm, _ rule: Int?,
+        from: OOMScore, to: OOMScore, _ eventTimestamp: UInt64?, _ extra: Logger.Metadata = [:]
     ) {
         guard logger.logLevel <= .debug else { return }
         let now = monotonicNanoseconds()
         var metadata: Logger.Metadata = [
-            "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)",
-            "rule": "\(enforcer.rules.rules[rule].location)", "old": "\(from)", "new": "\(to)",
+            "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)",
         ]
+        if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
         if let eventTimestamp, now >= eventTimestamp {
             metadata["latency_us"] = "\((now - eventTimestamp) / 1000)"
         }
+        metadata.merge(extra) { $1 }
         logger.debug(message, metadata: metadata)
+    }
+
+    /// Why a process loses the protection the agent gave it, in words.
+    private func restoreReason(_ verdict: Verdict) -> String {
+        switch verdict {
+        case .noMatch: return "no protective rule matches it"
+        case .untrusted(_, let reason), .applyInstead(_, _, let reason): return "\(reason)"
+        case .apply(let rule): return "its rule gives oom_score_adj \(enforcer.rules.rules[rule].score)"
+        case .keep: return "kept"
+        }
     }
 
     public func logCounters() {
@@ -286,6 +356,8 @@ public final class Agent {
                 "events_uid": "\(c.uidEvents)", "events_exit": "\(c.exitEvents)",
                 "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
                 "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
+                "refused": "\(c.refused)", "restored": "\(c.restored)", "kept": "\(c.kept)",
+                "protected_processes": "\(c.protectedProcesses)",
                 "overflows": "\(c.overflows)", "sweeps": "\(c.sweeps)", "foreign_messages": "\(c.foreignMessages)",
                 "malformed_messages": "\(c.malformedMessages)", "reloads_ok": "\(c.reloadsSucceeded)",
                 "reloads_failed": "\(c.reloadsFailed)",

@@ -22,6 +22,12 @@ public struct Counters: Sendable {
     public var failed = 0
     /// Processes a protective rule matched but the trust policy refused to adjust.
     public var refused = 0
+    /// Processes whose protection from the agent was taken back (value and floor written back).
+    public var restored = 0
+    /// Processes kept as they are because their binary was replaced on disk.
+    public var kept = 0
+    /// Processes holding protection the agent granted, now (a gauge).
+    public var protectedProcesses = 0
 
     /// Times the socket overflowed and events were lost (each followed by a sweep).
     public var overflows = 0
@@ -51,11 +57,19 @@ public struct Counters: Sendable {
         case .unchanged:
             matched += 1
             alreadyRight += 1
-        case .adjusted:
+        case .adjusted(_, _, _, _, let instead):
             matched += 1
             adjusted += 1
-        case .denied:
+            if instead != nil { refused += 1 }
+        case .restored(_, _, _, let verdict, _):
+            if verdict.decidingRule != nil { matched += 1 }
+            if verdict.refusal != nil { refused += 1 }
+            restored += 1
+        case .kept:
             matched += 1
+            kept += 1
+        case .denied(let rule, _, _, _, _):
+            if rule != nil { matched += 1 }
             permissionDenied += 1
         case .failed(let rule, _):
             if rule != nil { matched += 1 }

@@ -9,6 +9,8 @@ public struct ProcessInspection: Sendable {
     public let executable: String?
     /// The arguments joined by single spaces, as `cmdline=` sees them.
     public let commandLine: String?
+    /// The command line is longer than the agent reads, so it counts as unreadable.
+    public let commandLineIsTooLong: Bool
     public let uid: UInt32?
     public let cgroup: String?
     public let parent: String?
@@ -26,6 +28,8 @@ public struct ProcessInspection: Sendable {
         case differs
         /// A protective rule matched and the trust policy refused it.
         case untrusted(TrustRefusal)
+        /// A protective rule matched a process whose binary was replaced on disk: it keeps its value.
+        case kept
 
         public var name: String {
             switch self {
@@ -33,23 +37,20 @@ public struct ProcessInspection: Sendable {
             case .ok: return "ok"
             case .differs: return "differs"
             case .untrusted: return "untrusted"
+            case .kept: return "kept"
             }
         }
     }
 
     /// The rule that decided, if any.
-    public var decidingRule: Int? {
-        switch verdict {
-        case .noMatch: return nil
-        case .apply(let rule), .untrusted(let rule, _): return rule
-        }
-    }
+    public var decidingRule: Int? { verdict.decidingRule }
 
     public func state(in rules: RuleSet) -> State {
         switch verdict {
         case .noMatch: return .unmatched
         case .untrusted(_, let refusal): return .untrusted(refusal)
-        case .apply(let rule): return current == rules.rules[rule].score ? .ok : .differs
+        case .keep: return .kept
+        case .apply(let rule), .applyInstead(let rule, _, _): return current == rules.rules[rule].score ? .ok : .differs
         }
     }
 }
@@ -71,9 +72,10 @@ public struct Inspector {
         var facts = directory.facts(comm: comm, procRoot: procRoot)
         let (evaluations, verdict) = rules.explain(&facts)
         func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+        let commandLine = text(facts.commandLine())
         return ProcessInspection(
-            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: text(facts.commandLine()),
-            uid: facts.realUID(),
+            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
+            commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
             cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
             current: try? directory.readOOMScore(), evaluations: evaluations, verdict: verdict)
     }

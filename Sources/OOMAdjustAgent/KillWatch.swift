@@ -63,15 +63,22 @@ public final class KillWatch {
 
     /// What the agent just decided for `pid` (in a dry run it decided, and wrote nothing).
     func note(_ outcome: EnforcementOutcome, pid: Int32, rules: RuleSet, dryRun: Bool) {
-        func decided(_ rule: Int, _ comm: Comm, _ outcome: DecisionLedger.Decision.Outcome) {
+        func decided(_ rule: Int, _ comm: Comm, _ outcome: DecisionLedger.Decision.Outcome, holding score: OOMScore? = nil) {
             let chosen = rules.rules[rule]
-            ledger.record(.init(comm: comm, rule: chosen.location, score: chosen.score, outcome: outcome), for: pid)
+            ledger.record(.init(comm: comm, rule: chosen.location, score: score ?? chosen.score, outcome: outcome), for: pid)
         }
         switch outcome {
         case .unmatched, .gone: ledger.forget(pid)
         case .unchanged(let rule, let comm, _): decided(rule, comm, .applied)
-        case .adjusted(let rule, let comm, _, _): decided(rule, comm, dryRun ? .dryRun : .applied)
-        case .denied(let rule, let comm, _, _, _): decided(rule, comm, .refusedByKernel)
+        case .adjusted(let rule, let comm, _, _, _): decided(rule, comm, dryRun ? .dryRun : .applied)
+        // The binary was replaced: the process keeps the value it holds, which is the rule's doing when
+        // the agent had granted it before.
+        case .kept(let rule, let comm, let score): decided(rule, comm, .applied, holding: score)
+        // Protection taken back: the value written back is a later rule's, or no rule's.
+        case .restored(let comm, _, _, let because, _):
+            if let rule = because.appliedRule, !dryRun { decided(rule, comm, .applied) } else { ledger.forget(pid) }
+        case .denied(let rule?, let comm, _, _, _): decided(rule, comm, .refusedByKernel)
+        case .denied(nil, _, _, _, _): ledger.forget(pid)
         case .untrusted(let rule, let comm, let refusal): decided(rule, comm, .refusedByTrustPolicy(refusal))
         case .failed: break
         }

@@ -42,7 +42,9 @@ public struct RankInspector {
                 break
             case .untrusted(let rule, let refusal):
                 decisions[pid] = (rules.rules[rule], .untrusted(refusal))
-            case .apply(let rule):
+            case .keep(let rule):
+                decisions[pid] = (rules.rules[rule], .kept)
+            case .apply(let rule), .applyInstead(let rule, _, _):
                 decisions[pid] = (rules.rules[rule], candidate.oomScoreAdj == rules.rules[rule].score ? .ok : .differs)
             }
         }

@@ -30,17 +30,18 @@ public struct RuleLoader: Sendable {
     /// The rules, or every error found (never only the first).
     public func load() -> Result<Loaded, LoadFailure> {
         var parsed = ParsedConfig()
-        var files = [configPath]
-        switch DropInDirectory.files(in: dropInDirectory) {
-        case .success(let dropIns): files += dropIns
+        var sources = [DropInDirectory.File(path: configPath, contents: ConfigFile.read(path: configPath))]
+        switch DropInDirectory.read(in: dropInDirectory) {
+        case .success(let dropIns): sources += dropIns
         case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
         }
-        for path in files {
-            switch ConfigFile.read(path: path) {
-            case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: path, users: SystemAccounts.uid(named:)))
+        for source in sources {
+            switch source.contents {
+            case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: source.path, users: SystemAccounts.uid(named:)))
             case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
             }
         }
+        let files = sources.map { $0.path }
         let errors = parsed.errors
         guard errors.isEmpty else { return .failure(LoadFailure(diagnostics: errors)) }
         let policy = TrustPolicy(systemUIDLimit: SystemAccounts.firstUserUID(loginDefsPath: loginDefsPath))
@@ -56,4 +57,7 @@ public struct LoadFailure: Error, Sendable, CustomStringConvertible {
     public let diagnostics: [ConfigDiagnostic]
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+
+    /// Every error may go away by itself: the same configuration may load in a while.
+    public var isTransient: Bool { diagnostics.allSatisfy(\.isTransient) }
 }

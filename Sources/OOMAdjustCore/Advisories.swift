@@ -16,6 +16,11 @@ public enum Advisories {
                     "`\(rule.name)` can never match: a glob NAME is compared with the comm, which the kernel cuts to \(Comm.maximumLength) bytes; match the first \(Comm.maximumLength) bytes, or use exe= or cmdline="
                 )
             }
+            for case .cgroup(let pattern) in rule.qualifiers where pattern.hasComponentWildcards {
+                warn(
+                    "`cgroup=\(pattern)`: `*`, `?` and `[...]` match within one component of the cgroup path and never cross `/` (earlier versions let them), so a user's delegated cgroup cannot pass for a system one; to match a whole subtree, end the pattern with /**, e.g. cgroup=/batch.slice/**"
+                )
+            }
             if rule.trustsName && rule.score.isProtective {
                 warn(
                     "`\(rule.name)` has trust=name: any local user can name a process `\(rule.name)` and be granted \(rule.score); prefer exe= and user= qualifiers"

@@ -9,11 +9,12 @@ public struct Comm: Hashable, Sendable, CustomStringConvertible {
     private var low: UInt64 = 0
     private var high: UInt64 = 0
 
-    /// Takes bytes up to the first NUL or newline (how `/proc/PID/comm` ends), truncated to 15.
+    /// Takes bytes up to the first NUL, truncated to 15. Any other byte, a newline included, may be part
+    /// of a name: the kernel keeps whatever prctl(PR_SET_NAME) was given.
     public init<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         var index = 0
         for byte in bytes {
-            if byte == 0 || byte == UInt8(ascii: "\n") || index == Self.maximumLength { break }
+            if byte == 0 || index == Self.maximumLength { break }
             if index < 8 {
                 low |= UInt64(byte) << (8 * UInt64(index))
             } else {

@@ -38,8 +38,9 @@ public enum ConfigParser {
         _ raw: ArraySlice<UInt8>, at location: SourceLocation, users: UserResolver, into result: inout ParsedConfig
     ) {
         var valid = true
-        func error(_ message: String) {
-            result.diagnostics.append(ConfigDiagnostic(.error, path: location.path, line: location.line, message))
+        func error(_ message: String, transient: Bool = false) {
+            result.diagnostics.append(
+                ConfigDiagnostic(.error, path: location.path, line: location.line, message, transient: transient))
             valid = false
         }
         guard raw.count <= maximumLineLength else {
@@ -63,7 +64,7 @@ public enum ConfigParser {
         guard tokens.count >= 2 else {
             return error("`\(name)` has no value; write `NAME VALUE`, e.g. `sshd -17` or `sshd score=-900`")
         }
-        let pattern = parseName(name, error: error)
+        let pattern = parseName(name, error: { error($0) })
         var parsedValue: (score: OOMScore, spelling: String)?
         switch parseValue(tokens[1]) {
         case .success(let score): parsedValue = (score, tokens[1])
@@ -89,7 +90,7 @@ public enum ConfigParser {
             }
             switch QualifierParser.parse(key: key, value: value, users: users) {
             case .success(let qualifier): qualifiers.append(qualifier)
-            case .failure(let problem): error(problem.message)
+            case .failure(let problem): error(problem.message, transient: problem.transient)
             }
         }
         guard valid, let pattern, let value = parsedValue else { return }
@@ -167,6 +168,8 @@ public enum ConfigParser {
 
     public struct ValueProblem: Error {
         let message: String
+        /// It may go away by itself (an account the directory service does not answer for yet).
+        var transient = false
     }
 
     static let scorePrefix = "score="

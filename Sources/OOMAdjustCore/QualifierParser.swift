@@ -27,7 +27,11 @@ enum QualifierParser {
             case "user":
                 if let uid = UInt32(value) { return .success(.user(uid: uid, spelling: value)) }
                 guard let uid = users(value) else {
-                    return problem("unknown user `\(value)`: no such account; give a name from /etc/passwd or a numeric uid")
+                    // At boot, an account from LDAP or sssd may not resolve until their service is up.
+                    return .failure(
+                        ConfigParser.ValueProblem(
+                            message: "unknown user `\(value)`: no such account; give a name from /etc/passwd or a numeric uid (an account from a directory service resolves only once that service is up)",
+                            transient: true))
                 }
                 return .success(.user(uid: uid, spelling: value))
             case "cmdline":
@@ -36,7 +40,11 @@ enum QualifierParser {
                 guard value.hasPrefix("/") || value.hasPrefix("*") else {
                     return problem("`cgroup=\(value)`: cgroup paths start with `/`, e.g. \(example)")
                 }
-                return .success(.cgroup(try Glob(value)))
+                do {
+                    return .success(.cgroup(try CgroupPattern(value)))
+                } catch {
+                    return problem("`cgroup=`: \(error)")
+                }
             default:  // parent
                 if Glob.isPattern(value) { return .success(.parent(.glob(try Glob(value)))) }
                 return .success(.parent(NamePattern(name: Array(value.utf8))))

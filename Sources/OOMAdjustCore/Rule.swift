@@ -82,8 +82,9 @@ public enum Qualifier: Sendable, Hashable, CustomStringConvertible {
     case user(uid: UInt32, spelling: String)
     /// `cmdline=GLOB`: the arguments joined by single spaces.
     case cmdline(Glob)
-    /// `cgroup=GLOB`: the cgroup v2 path, or the v1 name=systemd path.
-    case cgroup(Glob)
+    /// `cgroup=GLOB`: the cgroup v2 path, or the v1 name=systemd path; `*` stays within a component and a
+    /// trailing `/**` matches a whole subtree.
+    case cgroup(CgroupPattern)
     /// `parent=NAME`: the parent's comm.
     case parent(NamePattern)
 
@@ -101,7 +102,8 @@ public enum Qualifier: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exe(let path): return path.description
         case .user(_, let spelling): return spelling
-        case .cmdline(let glob), .cgroup(let glob): return glob.description
+        case .cmdline(let glob): return glob.description
+        case .cgroup(let pattern): return pattern.description
         case .parent(let name): return name.description
         }
     }
@@ -130,13 +132,5 @@ public enum PathPattern: Sendable, Hashable, CustomStringConvertible {
         case .exact(let path): return String(decoding: path, as: UTF8.self)
         case .glob(let glob): return glob.description
         }
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// The kernel's mark on the `exe` link of a binary that was deleted or replaced since exec.
-    public var hasDeletedSuffix: Bool {
-        let suffix = Array(" (deleted)".utf8)
-        return count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
     }
 }

@@ -10,19 +10,38 @@ public struct RuleSet: Sendable {
 
     public var isEmpty: Bool { rules.isEmpty }
 
-    /// What prompted a decision: a rename may not grant protection, anything else may.
-    public enum Occasion: Sendable {
-        case execForkOrSweep
-        case commChange
-    }
-
-    /// The decision for one process: the first matching rule decides. A protective rule the trust
-    /// policy refuses ends the search too, so a later, weaker rule cannot stand in for it.
-    public func verdict<Facts: ProcessFacts>(for process: inout Facts, occasion: Occasion = .execForkOrSweep) -> Verdict {
-        for index in rules.indices where evaluate(index, &process) == .matches {
-            return verdict(applying: index, to: &process, occasion: occasion)
+    /// The decision for one process: the first matching rule decides, with one exception. A protective
+    /// rule that matches but is refused (by the trust policy, or because one of its facts cannot be
+    /// read) decides nothing: the search goes on, but only a rule with a value of 0 or more may apply
+    /// after it. So a weaker protective rule cannot stand in for a refused one, and a process cannot
+    /// dodge a later kill-first rule by wearing a protected name either. `sticky` is what the agent saw
+    /// of the process since its last exec (a rename, loader injection).
+    public func verdict<Facts: ProcessFacts>(for process: inout Facts, sticky: StickyRefusal? = nil) -> Verdict {
+        var untrusted: (rule: Int, reason: TrustRefusal)?
+        for index in rules.indices {
+            let rule = rules[index]
+            if untrusted != nil && rule.score.isProtective { continue }
+            let match = evaluate(index, &process)
+            switch match {
+            case .matches, .matchesReplacedBinary:
+                guard rule.score.isProtective else {
+                    if let untrusted { return .applyInstead(rule: index, untrusted: untrusted.rule, untrusted.reason) }
+                    return .apply(rule: index)
+                }
+                switch policy.judge(rule, &process, sticky: sticky) {
+                case .granted where match == .matches: return .apply(rule: index)
+                // The binary exe= names was replaced on disk since exec (a package upgrade): the daemon keeps
+                // what it has rather than fall through to a weaker rule.
+                case .granted, .replacedBinary: return .keep(rule: index)
+                case .refused(let reason): untrusted = (index, reason)
+                }
+            case .qualifierUnreadable(let position) where rule.score.isProtective:
+                untrusted = (index, .qualifierUnreadable(key: rule.qualifiers[position].key))
+            default:
+                continue
+            }
         }
-        return .noMatch
+        return untrusted.map { .untrusted(rule: $0.rule, $0.reason) } ?? .noMatch
     }
 
     /// The index of the first rule matching the process, or nil (trust aside).
@@ -30,19 +49,10 @@ public struct RuleSet: Sendable {
         rules.indices.first { evaluate($0, &process) == .matches }
     }
 
-    func verdict<Facts: ProcessFacts>(applying index: Int, to process: inout Facts, occasion: Occasion) -> Verdict {
-        let rule = rules[index]
-        guard rule.score.isProtective else { return .apply(rule: index) }
-        if occasion == .commChange { return .untrusted(rule: index, .commChange) }
-        if let refusal = policy.refusal(for: rule, &process) { return .untrusted(rule: index, refusal) }
-        return .apply(rule: index)
-    }
-
     /// Every rule with whether it matches, and the verdict: the answer to "why wasn't my rule applied?".
-    public func explain<Facts: ProcessFacts>(_ process: inout Facts) -> (evaluations: [RuleMatch], verdict: Verdict) {
+    public func explain<Facts: ProcessFacts>(_ process: inout Facts, sticky: StickyRefusal? = nil) -> (evaluations: [RuleMatch], verdict: Verdict) {
         let evaluations = rules.indices.map { evaluate($0, &process) }
-        guard let first = evaluations.firstIndex(of: .matches) else { return (evaluations, .noMatch) }
-        return (evaluations, verdict(applying: first, to: &process, occasion: .execForkOrSweep))
+        return (evaluations, verdict(for: &process, sticky: sticky))
     }
 
     /// Whether rule `index` matches: the name first (cheap, and false for almost every process), then
@@ -51,16 +61,25 @@ public struct RuleSet: Sendable {
         let rule = rules[index]
         guard Self.nameMayMatch(rule.name, process.comm) else { return .nameDiffers }
         if case .long(_, let full) = rule.name {
-            guard process.executableName() == full || process.argv0Name() == full else { return .longNameUnconfirmed }
-        }
-        for (position, qualifier) in rule.qualifiers.enumerated() {
-            switch Self.holds(qualifier, &process) {
-            case true?: continue
-            case false?: return .qualifierFails(position)
-            case nil: return .qualifierUnreadable(position)
+            // argv[0] belongs to whoever ran the program (`exec -a`): it may confirm a name only for a
+            // rule that makes the process no safer.
+            guard process.executableName() == full || (!rule.score.isProtective && process.argv0Name() == full) else {
+                return .longNameUnconfirmed
             }
         }
-        return .matches
+        var replacedBinary = false
+        for (position, qualifier) in rule.qualifiers.enumerated() {
+            switch Self.holds(qualifier, &process) {
+            case .holds: continue
+            // Only a protective rule holds on to a replaced binary; for any other, the path names a file
+            // that is no longer this one.
+            case .holdsForReplacedBinary where rule.score.isProtective: replacedBinary = true
+            case .holdsForReplacedBinary: return .qualifierFails(position)
+            case .fails: return .qualifierFails(position)
+            case .unreadable: return .qualifierUnreadable(position)
+            }
+        }
+        return replacedBinary ? .matchesReplacedBinary : .matches
     }
 
     /// Whether some rule's NAME admits this comm: the whole test for almost every process, needing
@@ -77,42 +96,31 @@ public struct RuleSet: Sendable {
         }
     }
 
-    /// nil when the fact it needs cannot be read (the process exited, or its files are hidden).
-    static func holds<Facts: ProcessFacts>(_ qualifier: Qualifier, _ process: inout Facts) -> Bool? {
+    enum QualifierOutcome {
+        case holds
+        /// `exe=` names the path the process's binary had before it was replaced on disk.
+        case holdsForReplacedBinary
+        case fails
+        /// The fact it needs cannot be read (the process exited, or its files are hidden).
+        case unreadable
+    }
+
+    static func holds<Facts: ProcessFacts>(_ qualifier: Qualifier, _ process: inout Facts) -> QualifierOutcome {
+        func outcome(_ value: Bool?) -> QualifierOutcome { value.map { $0 ? .holds : .fails } ?? .unreadable }
         switch qualifier {
         case .exe(let pattern):
-            return process.executablePath().map(pattern.matches)
+            guard let path = process.executablePath() else { return .unreadable }
+            if pattern.matches(path) { return .holds }
+            return path.hasDeletedSuffix && pattern.matches(path.withoutDeletedSuffix) ? .holdsForReplacedBinary : .fails
         case .user(let uid, _):
-            return process.realUID().map { $0 == uid }
+            return outcome(process.realUID().map { $0 == uid })
         case .cmdline(let glob):
-            return process.commandLine().map(glob.matches)
-        case .cgroup(let glob):
-            return process.cgroupPath().map(glob.matches)
+            return outcome(process.commandLine().map(glob.matches))
+        case .cgroup(let pattern):
+            return outcome(process.cgroupPath().map(pattern.matches))
         case .parent(let pattern):
             // A parent's long name is compared as the kernel keeps it: its first 15 bytes.
-            return process.parentComm().map { nameMayMatch(pattern, $0) }
+            return outcome(process.parentComm().map { nameMayMatch(pattern, $0) })
         }
     }
-}
-
-/// How one rule fared against one process.
-public enum RuleMatch: Hashable, Sendable {
-    case matches
-    case nameDiffers
-    /// A name longer than 15 bytes whose truncated comm matched, but neither the executable's nor
-    /// argv[0]'s basename is the full name.
-    case longNameUnconfirmed
-    /// The qualifier at this position does not hold.
-    case qualifierFails(Int)
-    /// The qualifier at this position needs a fact that could not be read.
-    case qualifierUnreadable(Int)
-}
-
-/// What to do with a process.
-public enum Verdict: Hashable, Sendable {
-    case noMatch
-    /// Give it rule `rule`'s value.
-    case apply(rule: Int)
-    /// Rule `rule` matched but its protective value is refused; the process is left as it is.
-    case untrusted(rule: Int, TrustRefusal)
 }

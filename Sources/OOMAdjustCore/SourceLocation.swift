@@ -23,12 +23,16 @@ public struct ConfigDiagnostic: Error, Hashable, Sendable, CustomStringConvertib
     public let path: String
     public let line: Int?
     public let message: String
+    /// The problem may go away by itself, without anyone editing the file: a `user=` account that the
+    /// directory service does not answer for yet, at boot.
+    public let isTransient: Bool
 
-    public init(_ severity: Severity, path: String, line: Int?, _ message: String) {
+    public init(_ severity: Severity, path: String, line: Int?, _ message: String, transient: Bool = false) {
         self.severity = severity
         self.path = path
         self.line = line
         self.message = message
+        isTransient = transient
     }
 
     public var description: String {

@@ -8,14 +8,32 @@ public enum ConfigFile {
     /// limit, or one that someone besides root could have written (see `trustProblem`) comes back as a
     /// diagnostic naming the path, never as a partial read.
     public static func read(path: String) -> Result<[UInt8], ConfigDiagnostic> {
+        // O_NONBLOCK: opening a FIFO by mistake must not hang the agent.
+        switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }) {
+        case .success(let fd): return read(opened: fd, path: path)
+        case .failure(let error): return .failure(ConfigDiagnostic(.error, path: path, line: nil, "cannot open: \(error)"))
+        }
+    }
+
+    /// Reads the file `name` of a directory the caller opened and checked, through that directory's
+    /// descriptor: what was listed and checked is what is read, even if the directory's path changes
+    /// meanwhile. A symbolic link is refused (O_NOFOLLOW), and so is anything but a regular file.
+    public static func read(named name: [UInt8], in directory: CInt, path: String) -> Result<[UInt8], ConfigDiagnostic> {
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        switch valueOrErrno({ openat(directory, cName, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW) }) {
+        case .success(let fd): return read(opened: fd, path: path)
+        case .failure(.tooManySymbolicLinkLevels):
+            return .failure(
+                ConfigDiagnostic(.error, path: path, line: nil, "is a symbolic link; a drop-in must be a regular file in the directory itself"))
+        case .failure(let error):
+            return .failure(ConfigDiagnostic(.error, path: path, line: nil, "cannot open: \(error)"))
+        }
+    }
+
+    /// Checks and reads an opened config file, and closes it.
+    static func read(opened fd: CInt, path: String) -> Result<[UInt8], ConfigDiagnostic> {
         func failure(_ message: String) -> Result<[UInt8], ConfigDiagnostic> {
             .failure(ConfigDiagnostic(.error, path: path, line: nil, message))
-        }
-        // O_NONBLOCK: opening a FIFO by mistake must not hang the agent.
-        let fd: CInt
-        switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }) {
-        case .success(let opened): fd = opened
-        case .failure(let error): return failure("cannot open: \(error)")
         }
         defer { close(fd) }
         var info = stat()
@@ -32,21 +50,21 @@ public enum ConfigFile {
         while true {
             // Read one byte past the expected size to notice a file that grew after fstat.
             let count = bytes.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress! + total, raw.count - total)
+                valueOrErrno { Glibc.read(fd, raw.baseAddress! + total, raw.count - total) }
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return failure("cannot read: \(Errno(rawValue: errno))")
-            }
-            if count == 0 { break }
-            total += count
-            if total == bytes.count {
-                if total > limit { return failure("file grew past \(limit) bytes while being read") }
-                bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count) + 1)
+            switch count {
+            case .failure(let error): return failure("cannot read: \(error)")
+            case .success(0):
+                bytes.removeSubrange(total...)
+                return .success(bytes)
+            case .success(let read):
+                total += read
+                if total == bytes.count {
+                    if total > limit { return failure("file grew past \(limit) bytes while being read") }
+                    bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count) + 1)
+                }
             }
         }
-        bytes.removeSubrange(total...)
-        return .success(bytes)
     }
 
     /// The check `read` makes, for a directory (or file) the caller has opened already: fstat, so nothing

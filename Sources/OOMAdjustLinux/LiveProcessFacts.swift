@@ -6,7 +6,7 @@ import OOMAdjustCore
 /// at most once; a fact that cannot be read (the process exited, or hides it) is nil.
 public struct LiveProcessFacts: ProcessFacts {
     let directory: CInt
-    let procRoot: CInt
+    let procRoot: ProcRoot
     public let comm: Comm
     private var executable: [UInt8]??
     private var file: ExecutableFile??
@@ -14,8 +14,19 @@ public struct LiveProcessFacts: ProcessFacts {
     private var uid: UInt32??
     private var cgroup: [UInt8]??
     private var parent: Comm??
+    private var loader: LoaderEnvironment??
+    private var stat: ProcessStat??
 
-    init(directory: CInt, procRoot: CInt, comm: Comm) {
+    /// The most of `/proc/PID/environ` read: a daemon's environment is a few KiB; a larger one is not
+    /// read through (and so vouches for nothing).
+    static let environmentLimit = 1 << 20
+    /// The most of `/proc/PID/cmdline` read: room for a Java service's classpath. A longer command line
+    /// counts as unreadable, never as a mismatch, so a rule is not silently passed over for its length.
+    public static let commandLineLimit = 128 << 10
+    /// The command line was longer than `commandLineLimit`.
+    public private(set) var commandLineIsTooLong = false
+
+    init(directory: CInt, procRoot: ProcRoot, comm: Comm) {
         self.directory = directory
         self.procRoot = procRoot
         self.comm = comm
@@ -33,16 +44,49 @@ public struct LiveProcessFacts: ProcessFacts {
 
     public mutating func executableFile() -> ExecutableFile? {
         if let cached = file { return cached }
-        var info = stat()
-        // Following the exe link reaches the inode the process runs, even when its path was replaced.
-        let value = fstatat(directory, "exe", &info, 0) == 0 ? ExecutableFile(ownerUID: info.st_uid, mode: info.st_mode) : nil
+        var info = Glibc.stat()
+        // Following the exe link reaches the inode the process runs, even when its path was replaced or
+        // leads to another file in the agent's (or the host's) view.
+        let value = fstatat(directory, "exe", &info, 0) == 0 ? ExecutableFile(info) : nil
         file = .some(value)
+        return value
+    }
+
+    public mutating func hostFile(at path: [UInt8]) -> FileLookup {
+        procRoot.hostFile(at: path)
+    }
+
+    public mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
+        // The process's root as it sees it, in its own mount namespace: lookups from it cross that
+        // namespace's mounts.
+        let root = openat(directory, "root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return .unreadable }
+        defer { close(root) }
+        return lookUp(path, under: root)
+    }
+
+    public mutating func loaderEnvironment() -> LoaderEnvironment? {
+        if let cached = loader { return cached }
+        // Since Linux 4.18 the kernel reads another process's environ without faulting in file-backed
+        // pages, so a process cannot stall this read with a mapping that never answers.
+        let value: LoaderEnvironment?
+        switch readFile(directory, "environ", limit: Self.environmentLimit) {
+        case .success(let bytes): value = LoaderEnvironment(environ: bytes)
+        case .failure: value = nil
+        }
+        loader = .some(value)
         return value
     }
 
     public mutating func rawCommandLine() -> [UInt8]? {
         if let cached = commandLine { return cached }
-        let value = readSmallFile(directory, "cmdline", limit: 4096)
+        let value: [UInt8]?
+        switch readFile(directory, "cmdline", limit: Self.commandLineLimit) {
+        case .success(let bytes): value = bytes
+        case .failure(let failure):
+            value = nil
+            commandLineIsTooLong = failure == .longerThan(Self.commandLineLimit)
+        }
         commandLine = .some(value)
         return value
     }
@@ -72,60 +116,47 @@ public struct LiveProcessFacts: ProcessFacts {
 
     public mutating func parentComm() -> Comm? {
         if let cached = parent { return cached }
-        let value = readSmallFile(directory, "stat", limit: 1024).flatMap { stat -> Comm? in
-            // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so parse after the last ')'.
-            guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-            let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
-            guard fields.count > 1, let ppid = Int32(String(decoding: fields[1], as: UTF8.self)), ppid > 0 else { return nil }
-            // The parent is read by PID: should it have exited and its PID been reused just now, this
-            // names the newcomer. A qualifier, never the write, depends on it.
-            guard let parentDirectory = try? ProcessDirectory(pid: ppid, inDescriptor: procRoot) else { return nil }
+        // The parent is read by PID: should it have exited and its PID been reused just now, this names
+        // the newcomer. A qualifier, never the write, depends on it.
+        let value = processStat().flatMap { stat -> Comm? in
+            guard stat.parentPID > 0, let parentDirectory = try? ProcessDirectory(pid: stat.parentPID, in: procRoot) else { return nil }
             return try? parentDirectory.readComm()
         }
         parent = .some(value)
         return value
     }
+
+    /// `/proc/PID/stat`: parent, state, threads, start time.
+    public mutating func processStat() -> ProcessStat? {
+        if let cached = stat { return cached }
+        let value = readSmallFile(directory, "stat", limit: 1024).flatMap(ProcessStat.init)
+        stat = .some(value)
+        return value
+    }
 }
 
-/// Reads a whole small /proc file relative to `directory`; nil when it cannot be opened or read.
-func readSmallFile(_ directory: CInt, _ name: UnsafePointer<CChar>, limit: Int) -> [UInt8]? {
-    let fd = openat(directory, name, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
+extension ExecutableFile {
+    init(_ info: stat) {
+        self.init(ownerUID: info.st_uid, mode: info.st_mode, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}
+
+/// Looks an absolute `path` up as if `root` were the file system's root (openat2 RESOLVE_IN_ROOT), so
+/// neither an absolute symlink nor `..` leads out of it, and stats what it finds without opening it.
+func lookUp(_ path: [UInt8], under root: CInt) -> FileLookup {
+    var relative = path[...]
+    while relative.first == UInt8(ascii: "/") { relative = relative.dropFirst() }
+    guard !relative.contains(0) else { return .missing }
+    // Bytes, not a String: a path need not be UTF-8.
+    let name = (relative.isEmpty ? [UInt8(ascii: ".")] : Array(relative)).map { CChar(bitPattern: $0) } + [0]
+    var fd = CNetlink_open_in_root(root, name, CNetlink_O_PATH | O_CLOEXEC)
+    if fd < 0 && errno == ENOSYS {
+        // Before Linux 5.6: a plain openat, whose absolute symlinks resolve against the agent's own root.
+        fd = openat(root, name, CNetlink_O_PATH | O_CLOEXEC)
+    }
+    guard fd >= 0 else { return errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable }
     defer { close(fd) }
-    var bytes = [UInt8](repeating: 0, count: limit)
-    var total = 0
-    while total < limit {
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit - total) }
-        if count < 0 && errno == EINTR { continue }
-        guard count >= 0 else { return nil }
-        if count == 0 { break }
-        total += count
-    }
-    bytes.removeSubrange(total...)
-    return bytes
-}
-
-/// The rest of the line after the first occurrence of `marker`, with leading tabs and spaces dropped.
-func field(in text: [UInt8], after marker: [UInt8]) -> [UInt8]? {
-    guard let start = firstIndex(of: marker, in: text) else { return nil }
-    var index = start + marker.count
-    while index < text.count && (text[index] == UInt8(ascii: "\t") || text[index] == UInt8(ascii: " ")) { index += 1 }
-    let end = text[index...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
-    return Array(text[index..<end])
-}
-
-/// The rest of the line after `marker`, for a marker found anywhere in a line.
-func lineRest(in text: [UInt8], containing marker: [UInt8]) -> [UInt8]? {
-    guard let start = firstIndex(of: marker, in: text) else { return nil }
-    let index = start + marker.count
-    let end = text[index...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
-    return Array(text[index..<end])
-}
-
-func firstIndex(of marker: [UInt8], in text: [UInt8]) -> Int? {
-    guard marker.count <= text.count else { return nil }
-    for start in 0...(text.count - marker.count) where text[start] == marker[0] {
-        if text[start..<(start + marker.count)].elementsEqual(marker) { return start }
-    }
-    return nil
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return .unreadable }
+    return .found(ExecutableFile(info))
 }

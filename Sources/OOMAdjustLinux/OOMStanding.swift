@@ -8,11 +8,11 @@ extension ProcessDirectory {
     /// through this directory.
     public func oomCandidate(readingScore: Bool = true) throws(Errno) -> OOMCandidate {
         try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer throws(Errno) in
-            let stat = try ProcessStat(UnsafeRawBufferPointer(rebasing: buffer[..<readFile("stat", into: buffer)]))
+            let stat = try OOMStatFields(UnsafeRawBufferPointer(rebasing: buffer[..<readOnce("stat", into: buffer)]))
             let comm = stat.comm
-            let status = ProcessStatus(UnsafeRawBufferPointer(rebasing: buffer[..<(try readFile("status", into: buffer))]))
+            let status = OOMStatusFields(UnsafeRawBufferPointer(rebasing: buffer[..<(try readOnce("status", into: buffer))]))
             let adjustment = try readOOMScore()
-            let score = readingScore ? try? readFile("oom_score", into: buffer) : nil
+            let score = readingScore ? try? readOnce("oom_score", into: buffer) : nil
             return OOMCandidate(
                 pid: pid, comm: comm, uid: status.uid, residentKiB: status.residentKiB ?? 0, swapKiB: status.swapKiB ?? 0,
                 pageTableKiB: status.pageTableKiB ?? 0, hasMemory: status.residentKiB != nil,
@@ -25,8 +25,17 @@ extension ProcessDirectory {
     /// The kernel's `/proc/PID/oom_score`; nil when it cannot be read.
     public func readKernelOOMScore() -> Int? {
         withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer in
-            (try? readFile("oom_score", into: buffer)).flatMap { parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<$0])) }
+            (try? readOnce("oom_score", into: buffer)).flatMap { parseDecimal(UnsafeRawBufferPointer(rebasing: buffer[..<$0])) }
         }
+    }
+
+    /// Reads up to buffer.count bytes of a file in this directory with a single read: these /proc files
+    /// are produced whole by one read of a buffer this size, and the ranking reads ten thousand of them
+    /// without allocating.
+    func readOnce(_ name: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        let fd = try valueOrErrno { openat(descriptor, name, O_RDONLY | O_CLOEXEC) }.get()
+        defer { close(fd) }
+        return try valueOrErrno { read(fd, buffer.baseAddress!, buffer.count) }.get()
     }
 
     /// PF_KTHREAD (include/linux/sched.h).
@@ -35,7 +44,7 @@ extension ProcessDirectory {
 
 /// The fields of `/proc/PID/stat` the OOM ranking needs. The comm, field 2, is in parentheses and may
 /// hold spaces and parentheses itself, so fields are counted from the last `)`.
-struct ProcessStat {
+struct OOMStatFields {
     /// Field 2, between the first `(` and the last `)`: the same bytes as `comm`.
     let comm: Comm
     /// Field 9.
@@ -75,7 +84,7 @@ struct ProcessStat {
 }
 
 /// The lines of `/proc/PID/status` the OOM ranking needs. Kernel threads and zombies have no Vm* lines.
-struct ProcessStatus {
+struct OOMStatusFields {
     /// The real uid.
     var uid: UInt32?
     var residentKiB: Int?

@@ -8,14 +8,38 @@ public final class ProcRoot {
     let descriptor: CInt
     /// getdents64 output, reused by every sweep.
     private let entries = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    /// The root directory executables are judged in: `/proc/1/root`, the host's. On the host it is the
+    /// agent's own `/`, and in a container that shares the host's PID namespace it is still the host's,
+    /// where the agent's own `/` is its image.
+    private let hostRoot: CInt
+    /// Why `/proc/1/root` could not be opened, when the agent's own `/` stands in for it.
+    public let hostRootProblem: Errno?
 
     public init(path: String = "/proc") throws(Errno) {
-        descriptor = try valueOrErrno { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }.get()
+        let proc = try valueOrErrno { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }.get()
+        descriptor = proc
+        switch valueOrErrno({ openat(proc, "1/root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }) {
+        case .success(let opened):
+            hostRoot = opened
+            hostRootProblem = nil
+        case .failure(let error):
+            // Reaching init's root takes ptrace access to it, which a sandbox (or a PID 1 with
+            // capabilities the agent lacks) can deny; the agent's own root is the host's on a host.
+            hostRootProblem = error
+            hostRoot = (try? valueOrErrno { open("/", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }.get()) ?? -1
+        }
     }
 
     deinit {
         close(descriptor)
+        if hostRoot >= 0 { close(hostRoot) }
         entries.deallocate()
+    }
+
+    /// The file at an absolute `path` in the host's view of the file system, not the agent's and not
+    /// any process's private mount namespace.
+    public func hostFile(at path: [UInt8]) -> FileLookup {
+        hostRoot >= 0 ? lookUp(path, under: hostRoot) : .unreadable
     }
 
     /// Opens `/proc/PID/comm` by path: one open, no directory descriptor, for a first look at the name.

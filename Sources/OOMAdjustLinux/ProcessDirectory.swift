@@ -48,35 +48,8 @@ public struct ProcessDirectory: ~Copyable {
         try openOOMScore(writable: true).writeOOMScore(score)
     }
 
-    /// readlinkat(dir, "exe"): the resolved executable, with ` (deleted)` appended by the kernel when the
-    /// file was replaced or removed. Reading another user's link needs CAP_SYS_PTRACE.
-    public func readExecutablePath() throws(Errno) -> [UInt8] {
-        try withUnsafeTemporaryAllocation(byteCount: Int(PATH_MAX), alignment: 1) { buffer throws(Errno) in
-            let count = try valueOrErrno {
-                readlinkat(descriptor, "exe", buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            }.get()
-            return Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
-    }
-
-    /// The raw `cmdline`: arguments separated by NUL, cut at `limit` bytes.
-    public func readCommandLine(limit: Int = 4096) throws(Errno) -> [UInt8] {
-        try withUnsafeTemporaryAllocation(byteCount: limit, alignment: 1) { buffer throws(Errno) in
-            let count = try readFile("cmdline", into: buffer)
-            return Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
-    }
-
-    /// Reads up to buffer.count bytes of a file in this directory with a single read: /proc files this
-    /// small are produced whole by one read.
-    func readFile(_ name: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        let fd = try valueOrErrno { openat(descriptor, name, O_RDONLY | O_CLOEXEC) }.get()
-        defer { close(fd) }
-        return try valueOrErrno { read(fd, buffer.baseAddress!, buffer.count) }.get()
-    }
-
     /// The facts the matcher may ask for, read from this directory on demand.
     public func facts(comm: Comm, procRoot: ProcRoot) -> LiveProcessFacts {
-        LiveProcessFacts(directory: descriptor, procRoot: procRoot.descriptor, comm: comm)
+        LiveProcessFacts(directory: descriptor, procRoot: procRoot, comm: comm)
     }
 }

@@ -21,10 +21,12 @@ public struct ProcessFile: ~Copyable {
         try valueOrErrno { pread(descriptor, buffer.baseAddress!, buffer.count, 0) }.get()
     }
 
-    /// For `comm`: the main thread's name, at most 15 bytes.
+    /// For `comm`: the main thread's name, at most 15 bytes. The kernel ends it with one newline, and
+    /// only that one is not part of it: a name may hold newlines of its own.
     public func readComm() throws(Errno) -> Comm {
         try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
-            let count = try read(into: buffer)
+            var count = try read(into: buffer)
+            if count > 0 && buffer[count - 1] == UInt8(ascii: "\n") { count -= 1 }
             return Comm(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }

@@ -2,14 +2,23 @@ import Glibc
 
 /// The account database, as far as rules need it.
 public enum SystemAccounts {
-    /// getpwnam_r: the uid of account `name`, or nil when there is no such account.
+    /// getpwnam_r: the uid of account `name`, or nil when there is no such account (or the account
+    /// database cannot answer). An entry larger than the buffer (ERANGE, possible with LDAP's long group
+    /// lists) is asked again with a larger one, up to 1 MiB.
     public static func uid(named name: String) -> UInt32? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else { return nil }
-        return entry.pw_uid
+        var size = 16384
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+            if status == ERANGE && size < 1 << 20 {
+                size *= 4
+                continue
+            }
+            guard status == 0, result != nil else { return nil }
+            return entry.pw_uid
+        }
     }
 
     /// UID_MIN from login.defs(5): the first uid given to people, so uids below it are system accounts.

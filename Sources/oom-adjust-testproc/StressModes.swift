@@ -144,3 +144,27 @@ func keepChildren(count: Int, seconds: UInt32) {
     while wait(nil) >= 0 || errno == EINTR {}
     say("reaped \(children.count)")
 }
+
+/// Says ready, waits `delayMilliseconds` (0: until SIGUSR1), forks a child that runs `child` (in the
+/// child, dying with its parent) and then sleeps, says "child PID", and sleeps `seconds` itself.
+func forkChild(delayMilliseconds: UInt32, seconds: UInt32, _ child: () -> Void) {
+    if delayMilliseconds == 0 { blockUSR1() }
+    say("ready \(getpid())")
+    if delayMilliseconds == 0 {
+        _ = waitForUSR1(until: secondsSinceBoot() + Double(seconds))
+    } else {
+        usleep(delayMilliseconds * 1000)
+    }
+    let pid = fork()
+    if pid == 0 {
+        dieWithParent()
+        child()
+        sleep(seconds)
+        exit(0)
+    }
+    guard pid > 0 else { exit(74) }
+    say("child \(pid)")
+    sleep(seconds)
+    kill(pid, SIGKILL)
+    waitpid(pid, nil, 0)
+}

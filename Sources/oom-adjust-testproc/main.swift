@@ -10,6 +10,10 @@
 //   oom-adjust-testproc forks COUNT            fork COUNT children that exit at once (a fork storm)
 //   oom-adjust-testproc supervise COUNT PATH ARGS...  respawn the worker PATH until COUNT have run
 //   oom-adjust-testproc children COUNT SECONDS  fork COUNT waiting children; SIGUSR1 kills them
+//   oom-adjust-testproc forkdrop DELAY_MS UID SECONDS  wait DELAY_MS (0: for SIGUSR1), fork a child that
+//                                                      waits DELAY_MS, then setuid(UID)
+//   oom-adjust-testproc forkexec DELAY_MS PATH ARGS...  wait, fork a child that waits DELAY_MS, then execs PATH
+//   oom-adjust-testproc renamefork NAME DELAY_MS SECONDS  rename to NAME, wait DELAY_MS, fork a sleeping child
 //
 // It prints "ready PID" (and "child PID") on stdout, so a test knows whom to look at.
 import Glibc
@@ -23,7 +27,7 @@ func say(_ line: String, to descriptor: CInt = STDOUT_FILENO) {
 }
 
 func usage() -> Never {
-    say("usage: \(arguments[0]) sleep|fork|rename|exec|threads|alloc|spawn|forks|supervise|children ...", to: STDERR_FILENO)
+    say("usage: \(arguments[0]) sleep|fork|rename|exec|threads|alloc|spawn|forks|supervise|children|forkdrop|forkexec|renamefork ...", to: STDERR_FILENO)
     exit(64)
 }
 
@@ -91,6 +95,28 @@ case "supervise":
 case "children":
     guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
     keepChildren(count: count, seconds: seconds(arguments[3]))
+case "forkdrop":
+    guard arguments.count >= 5, let delay = UInt32(arguments[2]), let uid = UInt32(arguments[3]) else { usage() }
+    forkChild(delayMilliseconds: delay, seconds: seconds(arguments[4])) {
+        // A while as the parent's copy first, so the fork and the uid change can be told apart.
+        usleep(delay * 1000)
+        // As root, setgid and setuid set the real, effective and saved ids alike (setresuid needs _GNU_SOURCE).
+        guard setgid(uid) == 0, setuid(uid) == 0 else { exit(75) }
+        say("dropped \(getpid()) \(getuid())")
+    }
+case "forkexec":
+    guard arguments.count >= 4, let delay = UInt32(arguments[2]) else { usage() }
+    let argv = arguments[3...].map { strdup($0) } + [nil]
+    forkChild(delayMilliseconds: delay, seconds: 60) {
+        usleep(delay * 1000)
+        execv(arguments[3], argv)
+        exit(71)
+    }
+case "renamefork":
+    guard arguments.count >= 5, let delay = UInt32(arguments[3]) else { usage() }
+    setThreadName(arguments[2])
+    say("renamed")
+    forkChild(delayMilliseconds: delay, seconds: seconds(arguments[4])) {}
 default:
     usage()
 }

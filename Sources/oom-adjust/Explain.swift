@@ -46,12 +46,17 @@ struct ExplainReport {
     var text: String {
         let process = inspection
         var out = "process \(process.pid)\n"
+        // Every value the process controls is escaped: one fact, one line, whatever bytes it holds.
         func fact(_ name: String, _ value: String?) {
-            out += "  \(name.padding(9))\(value ?? "(unreadable)")\n"
+            out += "  \(name.padding(9))\(value.map(DisplayText.escaped) ?? "(unreadable)")\n"
         }
         fact("comm", process.comm.description)
         fact("exe", process.executable)
-        fact("cmdline", process.commandLine)
+        if process.commandLineIsTooLong {
+            out += "  \("cmdline".padding(9))(longer than \(LiveProcessFacts.commandLineLimit) bytes: too long to match, so it counts as unreadable)\n"
+        } else {
+            fact("cmdline", process.commandLine)
+        }
         fact("uid", process.uid.map(String.init))
         fact("cgroup", process.cgroup)
         fact("parent", process.parent)
@@ -60,50 +65,111 @@ struct ExplainReport {
         if rules.rules.isEmpty { out += "  (none)\n" }
         let width = rules.rules.map { $0.location.description.count }.max() ?? 0
         for (index, rule) in rules.rules.enumerated() {
-            var why = describe(process.evaluations[index], rule: rule)
-            if let decided = process.decidingRule, index > decided { why = "not considered: an earlier rule decided" }
-            out += "  \(rule.location.description.padding(width))  \(rule.spelling)\n      \(why)\n"
+            out += "  \(rule.location.description.padding(width))  \(rule.spelling)\n      \(why(index, rule))\n"
         }
         out += "decision\n  "
+        let now = process.current.map { "\($0)" } ?? "unknown"
         switch process.verdict {
         case .noMatch:
             out += "no rule matches: the process is left as it is\n"
         case .apply(let index):
-            let rule = rules.rules[index]
-            let now = process.current.map { "\($0)" } ?? "unknown"
-            out += "oom_score_adj \(rule.score) from \(rule.location) (currently \(now)"
-            out += process.current == rule.score ? ", already set)\n" : ")\n"
+            out += applied(index)
+        case .applyInstead(let index, let refused, let refusal):
+            let rule = rules.rules[refused]
+            out += "refused: \(rule.location) would give oom_score_adj \(rule.score), but \(shown(refusal))\(remedy(refusal)); "
+            out += "no later protective rule may stand in for it, so the next matching rule applies: " + applied(index)
         case .untrusted(let index, let refusal):
             let rule = rules.rules[index]
-            out += "refused: \(rule.location) would give oom_score_adj \(rule.score), but \(refusal); "
-            out += "the process is left as it is (add exe= and user= qualifiers to vouch for it)\n"
+            out += "refused: \(rule.location) would give oom_score_adj \(rule.score), but \(shown(refusal))\(remedy(refusal)); "
+            out += "no later rule with a value of 0 or more matches, so the process is left as it is\n"
+        case .keep(let index):
+            let rule = rules.rules[index]
+            out += "kept: \(rule.location) would give oom_score_adj \(rule.score), but the process's binary was replaced on disk "
+            out += "since it started (a package upgrade?), so it cannot be checked against the host's file; it keeps its "
+            out += "value (currently \(now)) until it restarts, and no weaker rule stands in\n"
+        }
+        if let current = process.current, current.isProtective, process.verdict.appliedRule.map({ rules.rules[$0].score.isProtective }) != true {
+            out += "  it holds the protective value \(current) without a rule granting it: if the agent gave it (to it, or to the "
+            out += "process it was forked from), the running agent writes back the value from before\n"
         }
         return out
+    }
+
+    /// What the rules section says of rule `index`.
+    func why(_ index: Int, _ rule: Rule) -> String {
+        let verdict = inspection.verdict
+        if let decided = verdict.appliedRule ?? { if case .keep(let kept) = verdict { return kept } else { return nil } }(),
+            index > decided
+        {
+            return "not considered: an earlier rule decided"
+        }
+        if let refused = verdict.refusal {
+            if index == refused.rule {
+                // What could not be read, and why, is in the rule's own evaluation.
+                if case .qualifierUnreadable = refused.reason {
+                    return describe(inspection.evaluations[index], rule: rule) + "; so protection is refused"
+                }
+                return "matches, but protection is refused: \(shown(refused.reason))"
+            }
+            if index > refused.rule && rule.score.isProtective {
+                return "skipped: after \(rules.rules[refused.rule].location) was refused, no protective rule may stand in for it"
+            }
+        }
+        return describe(inspection.evaluations[index], rule: rule)
+    }
+
+    /// A refusal's words, which quote the process's own name and paths.
+    func shown(_ refusal: TrustRefusal) -> String { DisplayText.escaped(refusal.description) }
+
+    func applied(_ index: Int) -> String {
+        let rule = rules.rules[index]
+        let now = inspection.current.map { "\($0)" } ?? "unknown"
+        return "oom_score_adj \(rule.score) from \(rule.location) (currently \(now)"
+            + (inspection.current == rule.score ? ", already set)\n" : ")\n")
+    }
+
+    /// How an administrator may vouch for the process instead, where a qualifier can.
+    func remedy(_ refusal: TrustRefusal) -> String {
+        switch refusal {
+        case .executableNotRegular, .executableNotOwnedByRoot, .executableWritable, .nameDisagrees:
+            return " (an exe= qualifier vouches for the executable)"
+        case .notSystemAccount: return " (a user= qualifier vouches for the account)"
+        default: return ""
+        }
     }
 
     func describe(_ match: RuleMatch, rule: Rule) -> String {
         switch match {
         case .matches:
             return "matches"
+        case .matchesReplacedBinary:
+            return "matches the path its binary had: it was replaced on disk since the process started"
         case .nameDiffers:
-            return "name differs: comm is `\(inspection.comm)`"
+            return "name differs: comm is `\(DisplayText.escaped(inspection.comm.description))`"
         case .longNameUnconfirmed:
-            return "comm matches the first 15 bytes, but neither the executable's nor argv[0]'s name is `\(rule.name)`"
+            return rule.score.isProtective
+                ? "comm matches the first 15 bytes, but the executable's name is not `\(rule.name)` (argv[0], which its caller chose, cannot confirm a protective rule)"
+                : "comm matches the first 15 bytes, but neither the executable's nor argv[0]'s name is `\(rule.name)`"
         case .qualifierFails(let position):
             let qualifier = rule.qualifiers[position]
             return "\(qualifier) does not hold: \(actual(qualifier))"
         case .qualifierUnreadable(let position):
-            return "\(rule.qualifiers[position]) cannot be checked: the process's \(rule.qualifiers[position].key) is unreadable"
+            let qualifier = rule.qualifiers[position]
+            if case .cmdline = qualifier, inspection.commandLineIsTooLong {
+                return "\(qualifier) cannot be checked: the command line is longer than \(LiveProcessFacts.commandLineLimit) bytes, so it counts as unreadable"
+            }
+            return "\(qualifier) cannot be checked: the process's \(qualifier.key) is unreadable"
         }
     }
 
     func actual(_ qualifier: Qualifier) -> String {
+        func shown(_ value: String?) -> String { value.map { "`" + DisplayText.escaped($0) + "`" } ?? "unreadable" }
         switch qualifier {
-        case .exe: return "exe is \(inspection.executable ?? "unreadable")"
+        case .exe: return "exe is \(shown(inspection.executable))"
         case .user: return "uid is \(inspection.uid.map(String.init) ?? "unreadable")"
-        case .cmdline: return "cmdline is \(inspection.commandLine.map { "`\($0)`" } ?? "unreadable")"
-        case .cgroup: return "cgroup is \(inspection.cgroup ?? "unreadable")"
-        case .parent: return "parent is \(inspection.parent ?? "unreadable")"
+        case .cmdline: return "cmdline is \(shown(inspection.commandLine))"
+        case .cgroup: return "cgroup is \(shown(inspection.cgroup))"
+        case .parent: return "parent is \(shown(inspection.parent))"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import OOMAdjustCore
 
 /// One line per record on stderr, in the form journald keeps: with a `<N>` syslog priority prefix when
 /// stderr is the journal (JOURNAL_STREAM is set), so `journalctl -p warning` works, and with a UTC
@@ -25,9 +26,10 @@ struct LineLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         var line = underJournal ? "<\(Self.syslogPriority(event.level))>" : "\(Self.timestamp()) \(event.level) "
         line += event.message.description
-        for key in Self.leadingKeys { if let value = merged[key] { line += " \(key)=\(Self.quoted(value.description))" } }
+        // Every value is one field, whatever it holds: a comm or a path may be any bytes a process chose.
+        for key in Self.leadingKeys { if let value = merged[key] { line += " \(key)=\(DisplayText.field(value.description))" } }
         for key in merged.keys.sorted() where !Self.leadingKeys.contains(key) {
-            line += " \(key)=\(Self.quoted(merged[key]!.description))"
+            line += " \(key)=\(DisplayText.field(merged[key]!.description))"
         }
         line += "\n"
         // One write(2) per record, so concurrent writers never interleave within a line.
@@ -43,10 +45,6 @@ struct LineLogHandler: LogHandler {
         case .info: return 6
         case .debug, .trace: return 7
         }
-    }
-
-    static func quoted(_ value: String) -> String {
-        value.contains(" ") ? "\"\(value)\"" : value
     }
 
     static func timestamp() -> String {

@@ -39,6 +39,12 @@ func loadOrExit(_ loader: RuleLoader, logger: Logger) throws -> RuleLoader.Loade
         for diagnostic in failure.diagnostics {
             logger.error("config error", metadata: ["diagnostic": "\(diagnostic)"])
         }
+        if failure.isTransient {
+            logger.error(
+                "the configuration names accounts that cannot be resolved (yet); nothing was changed; exiting for the service manager to try again once the directory service answers",
+                metadata: ["config": "\(loader.configPath)"])
+            throw ExitStatus.accountsUnresolved
+        }
         logger.error("the configuration is invalid; nothing was changed", metadata: ["config": "\(loader.configPath)"])
         throw ExitStatus.configInvalid
     case .success(let loaded):

@@ -143,7 +143,7 @@ struct RankRow {
         switch state {
         case "unmatched": return "-"
         case "differs": return "differs (rule wants \(desired.map(String.init) ?? "?"))"
-        case "untrusted": return "untrusted: \(reason ?? "")"
+        case "untrusted": return "untrusted: " + DisplayText.escaped(reason ?? "")
         default: return state
         }
     }
@@ -155,9 +155,10 @@ struct RankRow {
             let score: String = row.oomScore.map { String($0) } ?? "-"
             let uid: String = row.uid.map { String($0) } ?? "-"
             let note: String = row.neverChosen.map { "never chosen: \($0)" } ?? ""
+            // A comm or a path is whatever a process or an administrator made it: one cell, escaped.
             return [
-                rank, score, String(row.pid), row.comm, uid, size(kib: row.residentKiB), String(row.oomScoreAdj),
-                row.rule ?? "-", row.stateText, note,
+                rank, score, String(row.pid), DisplayText.field(row.comm), uid, size(kib: row.residentKiB), String(row.oomScoreAdj),
+                row.rule.map(DisplayText.field) ?? "-", row.stateText, note,
             ]
         }
         let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
@@ -173,13 +174,13 @@ struct RankRow {
 
     static func json(_ rows: [RankRow]) -> String {
         func number<T: BinaryInteger>(_ value: T?) -> String { value.map { "\($0)" } ?? "null" }
-        func text(_ value: String?) -> String { value.map(StatusRow.quote) ?? "null" }
+        func text(_ value: String?) -> String { value.map(DisplayText.json) ?? "null" }
         let objects = rows.map { row in
             "{" + [
                 "\"rank\":\(number(row.rank))", "\"points\":\(number(row.points))", "\"oom_score\":\(number(row.oomScore))",
-                "\"pid\":\(row.pid)", "\"comm\":\(StatusRow.quote(row.comm))", "\"uid\":\(number(row.uid))",
+                "\"pid\":\(row.pid)", "\"comm\":\(DisplayText.json(row.comm))", "\"uid\":\(number(row.uid))",
                 "\"rss_kib\":\(row.residentKiB)", "\"swap_kib\":\(row.swapKiB)", "\"oom_score_adj\":\(row.oomScoreAdj)",
-                "\"rule\":\(text(row.rule))", "\"desired\":\(number(row.desired))", "\"state\":\(StatusRow.quote(row.state))",
+                "\"rule\":\(text(row.rule))", "\"desired\":\(number(row.desired))", "\"state\":\(DisplayText.json(row.state))",
                 "\"reason\":\(text(row.reason))", "\"never_chosen\":\(text(row.neverChosen))",
             ].joined(separator: ",") + "}"
         }

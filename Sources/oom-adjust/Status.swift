@@ -9,8 +9,10 @@ extension OOMAdjust {
             abstract: "List every process a rule matches, with its desired and current value. Changes nothing.",
             discussion: """
                 States: ok (current equals desired), differs, untrusted (a protective rule matched but \
-                the trust policy refused it; the reason is given). --json prints an array of objects \
-                with the keys pid, comm, rule, desired, current, state, and reason for untrusted ones. \
+                the trust policy refused it; the reason is given), kept (a protective rule matched a \
+                process whose binary was replaced on disk; it keeps its value). --json prints an array \
+                of objects with the keys pid, comm, rule, desired, current, state, and reason where \
+                there is one (untrusted, kept, or a later rule applied after a refused protective one). \
                 The table ends with the last OOM kill still in the kernel log (reading it needs root, \
                 or CAP_SYSLOG where kernel.dmesg_restrict=1).
                 """
@@ -48,12 +50,12 @@ func lastKillLine() -> String {
         return "Last OOM kill: unknown, cannot read \(KernelLog.defaultPath) (\(error))\(hint)"
     }
     guard let kill else { return "Last OOM kill: none in the kernel log" }
-    var text = "Last OOM kill: \(kill.pid) (\(String(decoding: kill.comm, as: UTF8.self)))"
+    var text = "Last OOM kill: \(kill.pid) (\(DisplayText.escaped(String(decoding: kill.comm, as: UTF8.self))))"
     if let uid = kill.uid { text += ", uid \(uid)" }
     if let score = kill.oomScoreAdj { text += ", oom_score_adj \(score)" }
     switch kill.domain {
     case .global: text += ", global OOM"
-    case .memoryCgroup(let cgroup): text += ", OOM of memory cgroup \(cgroup.map { String(decoding: $0, as: UTF8.self) } ?? "(unnamed)")"
+    case .memoryCgroup(let cgroup): text += ", OOM of memory cgroup \(cgroup.map { DisplayText.field(String(decoding: $0, as: UTF8.self)) } ?? "(unnamed)")"
     }
     text += ", at \(localDateTime(unixNanoseconds: realtimeNanoseconds(ofKernelLogMicroseconds: kill.bootMicroseconds)))"
     return text + "; the agent's log names the rule (journalctl -u oom-adjust -p warning)"
@@ -78,14 +80,20 @@ struct StatusRow {
         current = inspection.current.map { Int($0.rawValue) }
         let state = inspection.state(in: rules)
         self.state = state.name
-        if case .untrusted(let refusal) = state { reason = refusal.description } else { reason = nil }
+        switch inspection.verdict {
+        case .untrusted(_, let refusal): reason = refusal.description
+        case .applyInstead(_, let refused, let refusal): reason = "protection by \(rules.rules[refused].location) refused: \(refusal)"
+        case .keep: reason = "its binary was replaced on disk since it started; it keeps its value"
+        case .noMatch, .apply: reason = nil
+        }
     }
 
     static func table(_ rows: [StatusRow]) -> String {
         let header = ["PID", "COMM", "RULE", "DESIRED", "CURRENT", "STATE"]
+        // A comm or path with spaces or control bytes stays one cell on one line.
         let cells = rows.map { row in
-            [String(row.pid), row.comm, row.rule, String(row.desired), row.current.map(String.init) ?? "-",
-             row.state + (row.reason.map { ": \($0)" } ?? "")]
+            [String(row.pid), DisplayText.field(row.comm), DisplayText.field(row.rule), String(row.desired),
+             row.current.map(String.init) ?? "-", row.state + (row.reason.map { ": " + DisplayText.escaped($0) } ?? "")]
         }
         let widths = header.indices.map { column in
             ([header] + cells).map { $0[column].count }.max() ?? 0
@@ -101,32 +109,13 @@ struct StatusRow {
     static func json(_ rows: [StatusRow]) -> String {
         let objects = rows.map { row in
             var fields = [
-                "\"pid\":\(row.pid)", "\"comm\":\(quote(row.comm))", "\"rule\":\(quote(row.rule))",
+                "\"pid\":\(row.pid)", "\"comm\":\(DisplayText.json(row.comm))", "\"rule\":\(DisplayText.json(row.rule))",
                 "\"desired\":\(row.desired)", "\"current\":\(row.current.map(String.init) ?? "null")",
-                "\"state\":\(quote(row.state))",
+                "\"state\":\(DisplayText.json(row.state))",
             ]
-            if let reason = row.reason { fields.append("\"reason\":\(quote(reason))") }
+            if let reason = row.reason { fields.append("\"reason\":\(DisplayText.json(reason))") }
             return "{" + fields.joined(separator: ",") + "}"
         }
         return "[" + objects.joined(separator: ",\n") + "]\n"
-    }
-
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -163,6 +163,21 @@ enum Harness {
     }
 }
 
+extension Harness {
+    /// The setpriv words that run what follows as `user`, in place (the PID stays).
+    static func asUser(_ user: String) throws -> [String] {
+        guard let account = getpwnam(user) else { throw HarnessError("no account \(user) on this machine") }
+        return [
+            "/usr/bin/setpriv", "--reuid=\(account.pointee.pw_uid)", "--regid=\(account.pointee.pw_gid)", "--clear-groups",
+        ]
+    }
+
+    static func uid(of user: String) throws -> UInt32 {
+        guard let account = getpwnam(user) else { throw HarnessError("no account \(user) on this machine") }
+        return account.pointee.pw_uid
+    }
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -279,6 +294,25 @@ final class Scenario: @unchecked Sendable {
         let test = TestProcess(process: process, output: output.fileHandleForReading)
         guard test.waitForLine(prefix: "ready ") != nil else {
             throw HarnessError("\(executable) did not report ready")
+        }
+        return test
+    }
+
+    /// Starts `argv` as it is (a wrapper that execs a copy of the test program in place: setpriv, env,
+    /// unshare, a shell's `exec -a`) and waits for the program's "ready PID" line.
+    func spawn(argv: [String], environment: [String: String]? = nil) throws -> TestProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        track(process)
+        let test = TestProcess(process: process, output: output.fileHandleForReading)
+        guard test.waitForLine(prefix: "ready ") != nil else {
+            throw HarnessError("\(argv.joined(separator: " ")) did not report ready")
         }
         return test
     }

@@ -57,7 +57,7 @@ struct HostileInputTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         /// What listing the drop-in directory, as every load does, says about it.
         func problem(_ path: String) -> String? {
-            if case .failure(let diagnostic) = DropInDirectory.files(in: path) { return diagnostic.description }
+            if case .failure(let diagnostic) = DropInDirectory.read(in: path) { return diagnostic.description }
             return nil
         }
         chmod(directory, 0o755)

@@ -130,12 +130,32 @@ struct CgroupHierarchy {
             try "\(pid)\n".write(toFile: directory + "/cgroup.procs", atomically: false, encoding: .utf8)
         }
 
-        func remove() { rmdir(directory) }
+        /// Removes this group and the parents `makeGroup` made for it, deepest first (each must be empty
+        /// of processes by then).
+        func remove() {
+            var components = path.split(separator: "/")
+            while !components.isEmpty && components.count >= createdFrom {
+                rmdir(mountPoint + "/" + components.joined(separator: "/"))
+                components.removeLast()
+            }
+        }
+
+        let mountPoint: String
+        /// How many leading components existed before (and stay).
+        let createdFrom: Int
     }
 
+    /// Makes the group at `name` (a relative path: `a` or `a/b/c`), with any parents it lacks.
     func makeGroup(_ name: String) throws -> Group {
-        let directory = mountPoint + "/" + name
-        guard mkdir(directory, 0o755) == 0 else { throw HarnessError("mkdir \(directory): errno \(errno)") }
-        return Group(directory: directory, path: "/" + name)
+        let components = name.split(separator: "/")
+        var existing = 0
+        for depth in 1...components.count {
+            let directory = mountPoint + "/" + components.prefix(depth).joined(separator: "/")
+            if mkdir(directory, 0o755) != 0 {
+                guard errno == EEXIST, depth < components.count else { throw HarnessError("mkdir \(directory): errno \(errno)") }
+                existing = depth
+            }
+        }
+        return Group(directory: mountPoint + "/" + name, path: "/" + name, mountPoint: mountPoint, createdFrom: existing + 1)
     }
 }

@@ -29,33 +29,56 @@ struct TrustTests {
     ]
 
     @Test(arguments: lookAlikes)
-    func aLookAlikeIsNotProtected(_ case: LookAlike) throws {
+    func aLookAlikeIsNotProtectedAndCannotDodgeAKillFirstRule(_ case: LookAlike) throws {
         try Harness.requirePrivileges()
         let scenario = try Scenario()
         defer { scenario.cleanUp() }
         let name = Harness.uniqueName("v")
-        let config = try scenario.writeConfig("\(name) -5\n\(name) score=900\n")
+        let config = try scenario.writeConfig("\(name) -5\n\(name) score=-100\n\(name) score=900\n")
         let agent = try scenario.startAgent(config: config)
         let binary = try scenario.program(named: name, in: "copy", owner: `case`.owner, mode: `case`.mode)
         let process = try scenario.spawn(executable: binary, ["sleep", "60"], user: `case`.user)
-        #expect(agent.waitForLog("protection refused by the trust policy", "pid=\(process.pid)", "rule=\(config):1", `case`.reason), "log:\n\(agent.log)")
-        // Refused protection ends the search: the weaker rule below does not apply either.
-        #expect(process.score == 0)
+        // Refused protection: no weaker protective rule stands in for it, but the kill-first rule applies.
+        #expect(
+            agent.waitForLog("adjusted", "pid=\(process.pid)", "rule=\(config):3", "new=900", "refused=\(config):1", `case`.reason),
+            "log:\n\(agent.log)")
+        #expect(process.score == 900)
 
         let status = try Harness.run(Harness.agentBinary, ["status", "--config", config, "--json"])
         #expect(status.status == 0)
         let rows = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         let row = try #require(rows.first { ($0["pid"] as? Int) == Int(process.pid) }, "status: \(status.stdout)")
-        #expect(row["state"] as? String == "untrusted")
+        #expect(row["state"] as? String == "ok")
+        #expect((row["reason"] as? String)?.contains("protection by \(config):1 refused: ") == true, "row: \(row)")
         #expect((row["reason"] as? String)?.contains(`case`.reason) == true, "row: \(row)")
-        #expect(row["rule"] as? String == "\(config):1")
+        #expect(row["rule"] as? String == "\(config):3")
         #expect(Set(row.keys) == ["pid", "comm", "rule", "desired", "current", "state", "reason"])
 
         let explain = try Harness.run(Harness.agentBinary, ["explain", "\(process.pid)", "--config", config])
         #expect(explain.status == 0)
         #expect(explain.stdout.contains("refused: \(config):1 would give oom_score_adj -294, but"), "explain: \(explain.stdout)")
         #expect(explain.stdout.contains(`case`.reason))
-        #expect(explain.stdout.contains("not considered: an earlier rule decided"))
+        #expect(explain.stdout.contains("skipped: after \(config):1 was refused, no protective rule may stand in for it"))
+        #expect(explain.stdout.contains("the next matching rule applies: oom_score_adj 900 from \(config):3"))
+        #expect(agent.stop() == 0)
+    }
+
+    @Test func aLookAlikeWithNoKillFirstRuleIsLeftAsItIs() throws {
+        try Harness.requirePrivileges()
+        let scenario = try Scenario()
+        defer { scenario.cleanUp() }
+        let name = Harness.uniqueName("n")
+        let config = try scenario.writeConfig("\(name) -5\n\(name) score=-100\n")
+        let agent = try scenario.startAgent(config: config)
+        let binary = try scenario.program(named: name, in: "copy", owner: "nobody")
+        let process = try scenario.spawn(executable: binary, ["sleep", "60"], user: "nobody")
+        #expect(agent.waitForLog("protection refused by the trust policy", "pid=\(process.pid)", "rule=\(config):1", "not root"), "log:\n\(agent.log)")
+        #expect(process.score == 0)
+        let status = try Harness.run(Harness.agentBinary, ["status", "--config", config, "--json"])
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first { ($0["pid"] as? Int) == Int(process.pid) }, "status: \(status.stdout)")
+        #expect(row["state"] as? String == "untrusted")
+        #expect(row["rule"] as? String == "\(config):1")
         #expect(agent.stop() == 0)
     }
 
@@ -71,13 +94,15 @@ struct TrustTests {
         #expect(process.waitForLine(prefix: "renamed") != nil)
         // At the rename itself: a comm change never grants protection.
         #expect(agent.waitForLog("protection refused by the trust policy", "event=comm", "pid=\(process.pid)", "comm change"), "log:\n\(agent.log)")
-        // Seen afresh (status, explain, a sweep): the name does not agree with the executable.
+        // Seen afresh, without the agent's memory of the rename (status, explain): the name does not
+        // agree with the executable.
         let status = try Harness.run(Harness.agentBinary, ["status", "--config", config])
         #expect(status.stdout.contains("untrusted: its name `\(disguise)` does not agree with its executable"), "status: \(status.stdout)")
         let explain = try Harness.run(Harness.agentBinary, ["explain", "\(process.pid)", "--config", config])
         #expect(explain.stdout.contains("does not agree with its executable"), "explain: \(explain.stdout)")
+        // The agent's own sweep remembers the rename until the process execs.
         agent.send(SIGHUP)
-        #expect(agent.waitForLog("protection refused by the trust policy", "event=sweep", "pid=\(process.pid)", "does not agree"))
+        #expect(agent.waitForLog("protection refused by the trust policy", "event=sweep", "pid=\(process.pid)", "changed its comm"))
         #expect(process.score == 0)
         #expect(agent.stop() == 0)
     }

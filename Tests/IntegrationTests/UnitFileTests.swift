@@ -89,6 +89,12 @@ struct UnitFileTests {
         #expect(values("ProtectKernelLogs") == ["no"])
         #expect(values("BindPaths").isEmpty && values("ReadWritePaths").isEmpty)
         #expect(values("SystemCallArchitectures") == ["native"])
+        // The agent reads no other process's memory but through /proc/PID/cmdline and environ.
+        #expect(values("SystemCallFilter").contains("~process_vm_readv process_vm_writev"))
+        // user= accounts from LDAP or sssd: after their lookup is up, and a retry, not a stop, if not yet.
+        #expect(values("After").contains("nss-user-lookup.target"))
+        #expect(values("Wants").allSatisfy { !$0.contains("nss-user-lookup.target") })
+        #expect(values("RestartPreventExitStatus") == ["2"])
     }
 
     @Test func theManPagesFormatWithoutWarnings() throws {

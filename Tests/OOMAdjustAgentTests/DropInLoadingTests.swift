@@ -130,7 +130,7 @@ import Testing
             diagnostics == [
                 "\(main):2: error: oom_adj value `16` is out of range -17..15; for the native scale write score=N (-1000..1000)",
                 "\(a):3: error: unknown qualifier `colour=`; known: exe=, user=, cmdline=, cgroup=, parent=, trust=name",
-                "\(b):1: error: unknown user `no-such-account-oom-adjust-test`: no such account; give a name from /etc/passwd or a numeric uid",
+                "\(b):1: error: unknown user `no-such-account-oom-adjust-test`: no such account; give a name from /etc/passwd or a numeric uid (an account from a directory service resolves only once that service is up)",
                 "\(b):2: error: `cmdline=`: `[` without a closing `]` in `[`; write `\\[` for a literal bracket",
             ])
     }

@@ -83,7 +83,7 @@ import Testing
         let watch = try Self.watch(log)
         var counters = Counters()
         watch.note(.unchanged(rule: 0, comm: Comm("db"), score: OOMScore(-500)!), pid: 4242, rules: Self.rules, dryRun: false)
-        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!), pid: 300, rules: Self.rules, dryRun: false)
+        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!, instead: nil), pid: 300, rules: Self.rules, dryRun: false)
         for record in Self.report(pid: 4242, comm: "db", adj: -500) { watch.consume(record, into: &counters) }
         let entry = try #require(log.entries.last)
         #expect(entry.level == .error && entry.message == "a protected process was killed")
@@ -103,7 +103,7 @@ import Testing
         let log = CapturedLog()
         let watch = try Self.watch(log)
         var counters = Counters()
-        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!), pid: 300, rules: Self.rules, dryRun: false)
+        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!, instead: nil), pid: 300, rules: Self.rules, dryRun: false)
         // The exit may be handled before the kill report is read.
         watch.exited(300)
         for record in Self.report(pid: 300, comm: "batch job", adj: 900) { watch.consume(record, into: &counters) }
@@ -124,7 +124,7 @@ import Testing
         let watch = try Self.watch(log)
         var counters = Counters()
         // The batch job renamed itself out of its rule; the db's protection was refused by the kernel.
-        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!), pid: 300, rules: Self.rules, dryRun: false)
+        watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!, instead: nil), pid: 300, rules: Self.rules, dryRun: false)
         watch.note(.unmatched(Comm("batch job")), pid: 300, rules: Self.rules, dryRun: false)
         watch.note(.denied(rule: 0, comm: Comm("db"), from: OOMScore(0)!, to: OOMScore(-500)!, .permissionDenied), pid: 4242, rules: Self.rules, dryRun: false)
         for record in Self.report(pid: 300, comm: "batch job", adj: 900) { watch.consume(record, into: &counters) }
@@ -141,7 +141,7 @@ import Testing
         let log = CapturedLog()
         let watch = try Self.watch(log)
         var counters = Counters()
-        watch.note(.adjusted(rule: 0, comm: Comm("db"), from: OOMScore(0)!, to: OOMScore(-500)!), pid: 4242, rules: Self.rules, dryRun: true)
+        watch.note(.adjusted(rule: 0, comm: Comm("db"), from: OOMScore(0)!, to: OOMScore(-500)!, instead: nil), pid: 4242, rules: Self.rules, dryRun: true)
         for record in Self.report(pid: 4242, comm: "db", adj: 0) { watch.consume(record, into: &counters) }
         let entry = try #require(log.entries.last)
         #expect(entry.level == .warning && entry.metadata["victim"] == "unruled")

@@ -20,8 +20,10 @@ import Testing
         #expect(Comm(name).bytes == Array(name.utf8))
     }
 
-    @Test func stopsAtNULOrNewlineAsProcCommEnds() {
-        #expect(Comm(Array("sshd\n".utf8)) == Comm("sshd"))
+    @Test func stopsAtNULAndKeepsNewlinesWhichANameMayHold() {
+        // /proc/PID/comm's own final newline is the reader's to drop (ProcessFile.readComm).
+        #expect(Comm(Array("sshd\n".utf8)) != Comm("sshd"))
+        #expect(Comm(Array("oabn\nFAKE line".utf8)).count == 14)
         #expect(Comm(Array("sshd".utf8) + [0, 0x41, 0x42]) == Comm("sshd"))
         #expect(Comm(Array("sshd".utf8) + [0, 0x41]).count == 4)
         #expect(Comm("").count == 0)

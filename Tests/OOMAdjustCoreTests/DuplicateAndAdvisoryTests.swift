@@ -125,6 +125,14 @@ import Testing
 
     @Test func ordinaryRulesEarnNoAdvice() {
         #expect(Self.advisories("sshd -16\nnamed score=-999 exe=/usr/sbin/named user=root\njava 15\nx score=1000\n").isEmpty)
+        #expect(Self.advisories("sshd -16 cgroup=/system.slice/ssh.service\n* 5 cgroup=/batch.slice/**\n").isEmpty)
+    }
+
+    @Test func cgroupWildcardsWhoseMeaningChangedAreWarnedAbout() {
+        let warnings = Self.advisories("sshd -16 cgroup=*/ssh.service\n* 5 cgroup=/batch.slice/*\n* 6 cgroup=/user.slice/user-*.slice/**\n")
+        #expect(warnings.count == 3)
+        #expect(warnings.first?.hasPrefix("adv.conf:1: warning: `cgroup=*/ssh.service`: `*`, `?` and `[...]` match within one component") == true)
+        #expect(warnings.allSatisfy { $0.contains("end the pattern with /**, e.g. cgroup=/batch.slice/**") })
     }
 
     @Test func adviceNamesEachRulesOwnFile() {

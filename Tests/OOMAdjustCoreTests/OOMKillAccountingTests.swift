@@ -97,7 +97,7 @@ import Testing
         #expect(changed.whyNotApplied?.contains("was 0 at the kill, not the rule's 800") == true)
         let kernel = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .refusedByKernel))
         #expect(kernel.victim == .unruled && kernel.whyNotApplied?.contains("CAP_SYS_RESOURCE") == true)
-        let trust = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .refusedByTrustPolicy(.commChange)))
+        let trust = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .refusedByTrustPolicy(.renamedSinceExec)))
         #expect(trust.victim == .unruled && trust.whyNotApplied?.hasPrefix("the trust policy refused it: ") == true)
         let dry = OOMKillAssessment(Self.kill(pid: 1, comm: "db", adj: 0), decision: Self.decision("db", -500, .dryRun))
         #expect(dry.victim == .unruled && dry.matchedRule == Self.rule && dry.whyNotApplied?.contains("would have set -500") == true)

@@ -98,17 +98,43 @@ import Testing
 
     // MARK: - cgroup=
 
-    @Test func cgroupIsAGlobOverThePath() {
+    @Test func cgroupIsAGlobOverThePathWhoseWildcardsStayInOneComponent() {
         let ssh = SampleProcess.daemon("sshd", cgroup: "/system.slice/ssh.service")
         #expect(Self.evaluate("sshd 5 cgroup=/system.slice/ssh.service", ssh) == .matches)
         #expect(Self.evaluate("sshd 5 cgroup=/system.slice/*", ssh) == .matches)
-        #expect(Self.evaluate("sshd 5 cgroup=*ssh*", ssh) == .matches)
+        #expect(Self.evaluate("sshd 5 cgroup=/*/ssh.service", ssh) == .matches)
+        #expect(Self.evaluate("sshd 5 cgroup=*ssh*", ssh) == .qualifierFails(0))
         #expect(Self.evaluate("sshd 5 cgroup=/user.slice/*", ssh) == .qualifierFails(0))
         #expect(Self.evaluate("sshd 5 cgroup=/system.slice", ssh) == .qualifierFails(0))
         let nested = SampleProcess.daemon("sshd", cgroup: "/system.slice/ssh.service/sub")
-        #expect(Self.evaluate("sshd 5 cgroup=/system.slice/*", nested) == .matches)
+        #expect(Self.evaluate("sshd 5 cgroup=/system.slice/*", nested) == .qualifierFails(0))
         #expect(Self.evaluate("sshd 5 cgroup=/system.slice/ssh.service", nested) == .qualifierFails(0))
         #expect(Self.evaluate("sshd 5 cgroup=/*", SampleProcess.daemon("sshd", cgroup: nil)) == .qualifierUnreadable(0))
+    }
+
+    @Test func aUsersDelegatedCgroupDoesNotPassForTheSystemService() {
+        let delegated = SampleProcess.daemon("sshd", cgroup: "/user.slice/user-1000.slice/user@1000.service/app.slice/ssh.service")
+        let system = SampleProcess.daemon("sshd", cgroup: "/system.slice/ssh.service")
+        for rule in ["sshd 5 cgroup=*/ssh.service", "sshd 5 cgroup=/*/ssh.service", "sshd 5 cgroup=/*ssh.service"] {
+            #expect(Self.evaluate(rule, delegated) == .qualifierFails(0), "\(rule)")
+        }
+        #expect(Self.evaluate("sshd 5 cgroup=/*/ssh.service", system) == .matches)
+    }
+
+    @Test func aTrailingDoubleStarMatchesTheWholeSubtree() {
+        func cgroup(_ path: String) -> KnownProcessFacts { SampleProcess.daemon("job", cgroup: path) }
+        let rule = "job 5 cgroup=/batch.slice/**"
+        #expect(Self.evaluate(rule, cgroup("/batch.slice")) == .matches)
+        #expect(Self.evaluate(rule, cgroup("/batch.slice/a.scope")) == .matches)
+        #expect(Self.evaluate(rule, cgroup("/batch.slice/a/b/c")) == .matches)
+        #expect(Self.evaluate(rule, cgroup("/batch.slicex/a")) == .qualifierFails(0))
+        #expect(Self.evaluate(rule, cgroup("/system.slice/batch.slice/a")) == .qualifierFails(0))
+        // Wildcards before it stay in their components.
+        let users = "job 5 cgroup=/user.slice/user-*.slice/**"
+        #expect(Self.evaluate(users, cgroup("/user.slice/user-1000.slice/session-3.scope")) == .matches)
+        #expect(Self.evaluate(users, cgroup("/user.slice/x/user-1000.slice")) == .qualifierFails(0))
+        #expect(Self.evaluate("job 5 cgroup=/**", cgroup("/")) == .matches)
+        #expect(Self.evaluate("job 5 cgroup=/**", cgroup("/a/b")) == .matches)
     }
 
     // MARK: - parent=

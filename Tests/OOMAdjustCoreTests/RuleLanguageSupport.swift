@@ -55,9 +55,9 @@ enum SampleProcess {
 
 extension RuleSet {
     /// The verdict for a copy of `process`, so a test can ask several times about the same facts.
-    func decide(_ process: KnownProcessFacts, occasion: Occasion = .execForkOrSweep) -> Verdict {
+    func decide(_ process: KnownProcessFacts, sticky: StickyRefusal? = nil) -> Verdict {
         var facts = process
-        return verdict(for: &facts, occasion: occasion)
+        return verdict(for: &facts, sticky: sticky)
     }
 
     /// How each rule fares against a copy of `process`.
@@ -84,6 +84,21 @@ struct RecordingFacts: ProcessFacts {
     mutating func executableFile() -> ExecutableFile? {
         asked.append("file")
         return known.executableFile()
+    }
+
+    mutating func hostFile(at path: [UInt8]) -> FileLookup {
+        asked.append("host")
+        return known.hostFile(at: path)
+    }
+
+    mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
+        asked.append("view")
+        return known.fileInProcessView(at: path)
+    }
+
+    mutating func loaderEnvironment() -> LoaderEnvironment? {
+        asked.append("environ")
+        return known.loaderEnvironment()
     }
 
     mutating func rawCommandLine() -> [UInt8]? {

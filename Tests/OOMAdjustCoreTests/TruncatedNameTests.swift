@@ -7,7 +7,7 @@ import Testing
     static let long = "systemd-resolved"  // 16 bytes; its comm is "systemd-resolve"
     static let rules = RuleSet(parse("\(long) -17\n").rules)
 
-    static func matches(_ facts: KnownProcessFacts) -> Bool {
+    static func matches(_ facts: KnownProcessFacts, in rules: RuleSet = rules) -> Bool {
         var facts = facts
         return rules.firstMatch(for: &facts) == 0
     }
@@ -25,10 +25,19 @@ import Testing
         #expect(Self.matches(KnownProcessFacts(comm: Comm("systemd-resolve"), executable: Self.bytes("/usr/lib/systemd/systemd-resolved"))))
     }
 
-    @Test func matchesWhenArgv0HasTheFullName() {
+    @Test func argv0ConfirmsTheFullNameOnlyForARuleThatProtectsNothing() {
         // e.g. a script run by its interpreter: the exe is the interpreter, argv[0] the script.
-        #expect(Self.matches(KnownProcessFacts(comm: Comm("systemd-resolve"), executable: Self.bytes("/usr/bin/python3"), argv0: Self.bytes("/usr/lib/systemd/systemd-resolved"))))
-        #expect(Self.matches(KnownProcessFacts(comm: Comm("systemd-resolve"), executable: nil, argv0: Self.bytes("systemd-resolved"))))
+        let script = KnownProcessFacts(
+            comm: Comm("systemd-resolve"), executable: Self.bytes("/usr/bin/python3"), argv0: Self.bytes("/usr/lib/systemd/systemd-resolved"))
+        let unnamed = KnownProcessFacts(comm: Comm("systemd-resolve"), executable: nil, argv0: Self.bytes("systemd-resolved"))
+        let killFirst = RuleSet(parse("\(Self.long) 10\n").rules)
+        #expect(Self.matches(script, in: killFirst))
+        #expect(Self.matches(unnamed, in: killFirst))
+        // argv[0] is whatever its caller chose (`exec -a`): it never confirms a protective rule.
+        #expect(!Self.matches(script))
+        #expect(!Self.matches(unnamed))
+        var facts = script
+        #expect(Self.rules.evaluate(0, &facts) == .longNameUnconfirmed)
     }
 
     @Test func matchesAReplacedBinaryByItsDeletedExecutable() {
@@ -123,6 +132,9 @@ struct CountingFacts: ProcessFacts {
     }
 
     func executableFile() -> ExecutableFile? { nil }
+    func hostFile(at path: [UInt8]) -> FileLookup { .unreadable }
+    func fileInProcessView(at path: [UInt8]) -> FileLookup { .unreadable }
+    func loaderEnvironment() -> LoaderEnvironment? { nil }
     func realUID() -> UInt32? { nil }
     func cgroupPath() -> [UInt8]? { nil }
     func parentComm() -> Comm? { nil }

@@ -120,10 +120,13 @@ import Testing
 
     // MARK: - Deleted binaries
 
-    @Test func aReplacedRootBinaryIsStillTrustedByName() {
-        // After a package upgrade, /proc/PID/exe reads "… (deleted)"; the stat is of the running inode.
+    @Test func aReplacedRootBinaryKeepsWhatItHas() {
+        // After a package upgrade, /proc/PID/exe reads "… (deleted)"; the stat is of the running inode,
+        // which the host no longer has at that path, so only its identity cannot be checked.
         let upgraded = SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")
-        #expect(Self.protective.decide(upgraded) == .apply(rule: 0))
+        #expect(Self.protective.decide(upgraded) == .keep(rule: 0))
+        // Every other check still counts.
+        #expect(Self.protective.decide(Self.with(upgraded) { $0.uid = 1001 }) == .untrusted(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
     }
 
     @Test func aDeletedBinaryIsJudgedByItsOwnInodeAndName() {
@@ -134,10 +137,17 @@ import Testing
         #expect(Self.protective.decide(renamed) == .untrusted(rule: 0, .nameDisagrees(comm: Comm("sshd"), executable: "miner")))
     }
 
-    @Test func aDeletedBinaryDoesNotMatchAnExeRuleSoALaterRuleDecides() {
-        let rules = RuleText.rules("sshd -17 exe=/usr/sbin/sshd\nsshd 5\n")
+    @Test func anUpgradeNeverMakesAProtectedDaemonFallThroughToAWeakerRule() {
+        let rules = RuleText.rules("sshd -17 exe=/usr/sbin/sshd\nsshd score=700\n")
         #expect(rules.decide(SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd")) == .apply(rule: 0))
-        #expect(rules.decide(SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")) == .apply(rule: 1))
+        #expect(rules.decide(SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")) == .keep(rule: 0))
+        var facts = SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")
+        #expect(rules.evaluate(0, &facts) == .matchesReplacedBinary)
+        // A replaced binary at another path is simply not the one exe= names.
+        #expect(rules.decide(SampleProcess.daemon("sshd", executable: "/tmp/sshd (deleted)")) == .apply(rule: 1))
+        // A rule that makes the process no safer never holds on to a replaced binary.
+        let positive = RuleText.rules("sshd 5 exe=/usr/sbin/sshd\nsshd score=700\n")
+        #expect(positive.decide(SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")) == .apply(rule: 1))
     }
 
     // MARK: - Qualifiers that vouch
@@ -150,7 +160,8 @@ import Testing
     @Test func exeReplacesTheExecutableChecksButNotTheUIDCheck() {
         let rules = RuleText.rules("sshd -17 exe=/home/alice/bin/sshd-copy\n")
         #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0 }) == .apply(rule: 0))
-        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0; $0.file = nil }) == .apply(rule: 0))
+        // The running file must still be the host's file at that path, so it must be readable.
+        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0; $0.file = nil }) == .untrusted(rule: 0, .executableUnreadable))
         #expect(rules.decide(Self.impostor) == .untrusted(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
         #expect(rules.decide(Self.with(Self.impostor) { $0.uid = nil }) == .untrusted(rule: 0, .uidUnreadable))
         // A glob vouches as well as an exact path.
@@ -173,7 +184,7 @@ import Testing
     @Test func exeAndUserTogetherReplaceEveryCheck() {
         let rules = RuleText.rules("sshd -17 exe=/home/alice/bin/sshd-copy user=alice\n")
         #expect(rules.decide(Self.impostor) == .apply(rule: 0))
-        #expect(rules.decide(Self.with(Self.impostor) { $0.file = nil }) == .apply(rule: 0))
+        #expect(rules.decide(Self.with(Self.impostor) { $0.file = nil }) == .untrusted(rule: 0, .executableUnreadable))
     }
 
     @Test func trustNameOptsOutOfEveryCheck() {
@@ -186,7 +197,9 @@ import Testing
         var both = RecordingFacts(Self.impostor)
         let rules = RuleText.rules("sshd -17 exe=/home/alice/bin/sshd-copy user=alice\n")
         #expect(rules.verdict(for: &both) == .apply(rule: 0))
-        #expect(!both.asked.contains("file"))
+        // exe= and user= read what they compare; the file only for its identity in the host's view, and the
+        // environment for the loader, which no qualifier vouches for.
+        #expect(both.asked == ["exe", "uid", "exe", "file", "host", "environ"])
 
         var trusting = RecordingFacts(Self.impostor)
         #expect(RuleText.rules("sshd -17 trust=name\n").verdict(for: &trusting) == .apply(rule: 0))
@@ -195,18 +208,27 @@ import Testing
 
     // MARK: - Occasions and values
 
-    @Test func aCommChangeAloneNeverGrantsProtection() {
-        for text in ["sshd -17\n", "sshd -17 trust=name\n", "sshd -17 exe=/usr/sbin/sshd user=root\n", "sshd score=-1\n"] {
+    @Test func aRenamedProcessIsNeverProtectedByItsName() {
+        for text in ["sshd -17\n", "sshd -17 trust=name\n", "sshd -17 user=root\n", "sshd score=-1\n"] {
             let rules = RuleText.rules(text)
-            #expect(rules.decide(Self.daemon, occasion: .execForkOrSweep) == .apply(rule: 0), "\(text)")
-            #expect(rules.decide(Self.daemon, occasion: .commChange) == .untrusted(rule: 0, .commChange), "\(text)")
+            #expect(rules.decide(Self.daemon) == .apply(rule: 0), "\(text)")
+            #expect(rules.decide(Self.daemon, sticky: .renamed) == .untrusted(rule: 0, .renamedSinceExec), "\(text)")
         }
+        // exe= vouches for what it runs, not for its name: the genuine binary may rename itself.
+        #expect(RuleText.rules("sshd -17 exe=/usr/sbin/sshd\n").decide(Self.daemon, sticky: .renamed) == .apply(rule: 0))
     }
 
-    @Test func aCommChangeMayStillGiveANonProtectiveValue() {
+    @Test func aRenamedProcessMayStillGetANonProtectiveValue() {
         let rules = RuleText.rules("sshd 5\nnamed score=0\n")
-        #expect(rules.decide(Self.impostor, occasion: .commChange) == .apply(rule: 0))
-        #expect(rules.decide(KnownProcessFacts(comm: Comm("named")), occasion: .commChange) == .apply(rule: 1))
+        #expect(rules.decide(Self.impostor, sticky: .renamed) == .apply(rule: 0))
+        #expect(rules.decide(KnownProcessFacts(comm: Comm("named")), sticky: .renamed) == .apply(rule: 1))
+    }
+
+    @Test func loaderInjectionSeenEarlierSticksWhateverTheEnvironmentSaysNow() {
+        let request = LoaderRequest(variable: "LD_PRELOAD", value: Array("/tmp/hog.so".utf8), problem: .preloads)
+        #expect(Self.protective.decide(Self.daemon, sticky: .loader(request)) == .untrusted(rule: 0, .loaderRequest(request)))
+        // trust=name still overrides.
+        #expect(RuleText.rules("sshd -17 trust=name\n").decide(Self.daemon, sticky: .loader(request)) == .apply(rule: 0))
     }
 
     @Test func valuesFromZeroUpNeedNoTrust() {
@@ -227,17 +249,37 @@ import Testing
         #expect(process.asked.isEmpty)
     }
 
-    // MARK: - A refusal ends the search
+    // MARK: - After a refusal, only rules that make a process no safer
 
-    @Test func aRefusedProtectiveRuleEndsTheSearch() {
-        let rules = RuleText.rules("sshd -17\nsshd 5\nssh* -5 trust=name\n")
-        #expect(rules.decide(Self.impostor) == .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1001)))
-        #expect(rules.decide(Self.impostor, occasion: .commChange) == .untrusted(rule: 0, .commChange))
+    @Test func aRefusedProtectiveRuleSkipsLaterProtectiveRulesButNotKillFirstOnes() {
+        let rules = RuleText.rules("sshd -17\nssh* -5 trust=name\nsshd 5\n")
+        let notRoot = TrustRefusal.executableNotOwnedByRoot(uid: 1001)
+        #expect(rules.decide(Self.impostor) == .applyInstead(rule: 2, untrusted: 0, notRoot))
+        #expect(rules.decide(Self.impostor, sticky: .renamed) == .applyInstead(rule: 2, untrusted: 0, .renamedSinceExec))
         #expect(rules.decide(Self.daemon) == .apply(rule: 0))
         var explained = Self.impostor
         let (evaluations, verdict) = rules.explain(&explained)
         #expect(evaluations == [.matches, .matches, .matches])
-        #expect(verdict == .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1001)))
+        #expect(verdict == .applyInstead(rule: 2, untrusted: 0, notRoot))
+        // With no such rule after it, the refused rule decides: nothing is written.
+        #expect(RuleText.rules("sshd -17\nssh* -5 trust=name\n").decide(Self.impostor) == .untrusted(rule: 0, notRoot))
+    }
+
+    @Test func aProtectedNameCannotDodgeAKillFirstRule() {
+        // The review's case: `nobody` names its memory hog after a protected service.
+        let rules = RuleText.rules("oareviewsvc score=-500\n* score=800 user=65534\n")
+        let dodger = KnownProcessFacts(
+            comm: Comm("oareviewsvc"), executable: RuleText.bytes("/tmp/x/hog"),
+            file: ExecutableFile(ownerUID: 65534, mode: 0o100755), uid: 65534)
+        #expect(rules.decide(dodger) == .applyInstead(rule: 1, untrusted: 0, .executableNotOwnedByRoot(uid: 65534)))
+    }
+
+    @Test func anUnreadableFactOfAProtectiveRuleCountsAsARefusal() {
+        let rules = RuleText.rules("sshd -17 cmdline=*-D*\nsshd score=-900\nsshd 5\n")
+        let noCommandLine = Self.with(Self.daemon) { $0.commandLineBytes = nil }
+        #expect(rules.decide(noCommandLine) == .applyInstead(rule: 2, untrusted: 0, .qualifierUnreadable(key: "cmdline")))
+        // A fact that can be read and does not hold is a plain mismatch: the search goes on as usual.
+        #expect(rules.decide(Self.with(Self.daemon) { $0.commandLineBytes = Array("sshd\0".utf8) }) == .apply(rule: 1))
     }
 
     @Test func aProtectiveRuleThatDoesNotMatchDoesNotEndTheSearch() {
@@ -250,19 +292,23 @@ import Testing
     @Test func refusalsExplainThemselves() {
         let all: [TrustRefusal] = [
             .executableUnreadable, .executableNotRegular, .executableNotOwnedByRoot(uid: 1000),
-            .executableWritable(mode: 0o775), .nameDisagrees(comm: Comm("sshd"), executable: "miner"), .uidUnreadable,
-            .notSystemAccount(uid: 1001, limit: 1000), .commChange,
+            .executableWritable(mode: 0o775), .nameDisagrees(comm: Comm("sshd"), executable: "miner"),
+            .notHostExecutable(path: "/usr/bin/sleep", hostHasFile: true), .hostExecutableUnreadable(path: "/usr/bin/sleep"),
+            .uidUnreadable, .notSystemAccount(uid: 1001, limit: 1000), .environmentUnreadable,
+            .loaderRequest(LoaderRequest(variable: "LD_AUDIT", value: Array("a.so".utf8), problem: .audits)), .renamedSinceExec,
+            .qualifierUnreadable(key: "cgroup"),
         ]
         #expect(
             all.map(\.code) == [
                 "exe-unreadable", "exe-not-regular", "exe-not-root-owned", "exe-writable", "name-disagrees",
-                "uid-unreadable", "not-system-account", "comm-change",
+                "exe-not-host-file", "host-file-unreadable", "uid-unreadable", "not-system-account", "environ-unreadable",
+                "loader-injection", "renamed", "qualifier-unreadable",
             ])
         #expect(TrustRefusal.executableWritable(mode: 0o775).description == "its executable is writable by group or others (mode 0775)")
         #expect(TrustRefusal.executableNotOwnedByRoot(uid: 1000).description == "its executable is owned by uid 1000, not root")
         #expect(TrustRefusal.nameDisagrees(comm: Comm("sshd"), executable: "miner").description == "its name `sshd` does not agree with its executable `miner`")
         #expect(TrustRefusal.notSystemAccount(uid: 1001, limit: 1000).description == "it runs as uid 1001, not a system account (below UID_MIN 1000)")
-        #expect(TrustRefusal.commChange.description == "a comm change alone never grants protection")
+        #expect(TrustRefusal.renamedSinceExec.description.contains("a comm change never grants protection"))
         #expect(Set(all.map(\.description)).count == all.count)
     }
 }
