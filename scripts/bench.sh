@@ -18,7 +18,8 @@
 #      an exec storm of names no rule matches; reported as allocator calls per received datagram.
 #   5. Sweep time: with N extra sleeping processes, `oom-adjust once` as a whole process against a
 #      minimal C sweep (getdents /proc, openat each /proc/PID, read comm and oom_score_adj), median of
-#      several alternating runs.
+#      several alternating runs; and `oom-adjust rank` over the same processes (each named by a rule),
+#      median of as many runs.
 #
 # Safety: it touches only processes it spawned, under names unique to the run; every loop is bounded in
 # count and time; an EXIT trap kills and reaps all it started, removes the uprobes and the tracefs
@@ -194,6 +195,7 @@ cat >"$HELPER_SOURCE" <<'CEOF'
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -433,8 +435,13 @@ static int time_main(char **argv) {
     int err = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
     if (err != 0) { errno = err; die("posix_spawn"); }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    printf("ns %llu status %d\n", (unsigned long long)(now_ns() - start), WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+    struct rusage usage;
+    while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {}
+    uint64_t cpu = (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000ull
+        + (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000ull;
+    // CPU time (user + system) besides the wall time: what a loaded machine inflates least.
+    printf("ns %llu status %d cpu_ns %llu\n", (unsigned long long)(now_ns() - start), WIFEXITED(status) ? WEXITSTATUS(status) : 128,
+        (unsigned long long)cpu);
     return 0;
 }
 
@@ -814,14 +821,26 @@ if ! skipped sweep; then
     : >"$TMP/once.ns"
     : >"$TMP/csweep.ns"
     for ((i = 0; i < SWEEP_RUNS; i++)); do
-        read -r _ ns _ status < <("$HELPER" time "$AGENT" once --config "$TMP/once.conf")
+        read -r _ ns _ status _ < <("$HELPER" time "$AGENT" once --config "$TMP/once.conf")
         ((status == 0)) || log "warning: oom-adjust once exited $status"
         echo "$ns" >>"$TMP/once.ns"
-        read -r _ ns _ status < <("$HELPER" time "$HELPER" sweep)
+        read -r _ ns _ status _ < <("$HELPER" time "$HELPER" sweep)
         echo "$ns" >>"$TMP/csweep.ns"
     done
     R[once_ms]=$(median <"$TMP/once.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
     R[csweep_ms]=$(median <"$TMP/csweep.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
+    # rank over the same processes, every sleeper named by a rule (so each is matched and decided).
+    R[rank_line]=$("$AGENT" rank --config "$TMP/once.conf" --limit 1 | head -1)
+    : >"$TMP/rank.ns"
+    : >"$TMP/rank.cpu"
+    for ((i = 0; i < SWEEP_RUNS; i++)); do
+        read -r _ ns _ status _ cpu < <("$HELPER" time "$AGENT" rank --config "$TMP/once.conf")
+        ((status == 0)) || log "warning: oom-adjust rank exited $status"
+        echo "$ns" >>"$TMP/rank.ns"
+        echo "$cpu" >>"$TMP/rank.cpu"
+    done
+    R[rank_ms]=$(median <"$TMP/rank.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
+    R[rank_cpu_ms]=$(median <"$TMP/rank.cpu" | awk '{ printf "%.1f", $1 / 1e6 }')
     signal_child TERM "$IDLE_PID"
     wait "$IDLE_PID" || true
 fi
@@ -871,8 +890,11 @@ verdict() { awk -v x="$1" -v lim="$2" 'BEGIN { if (x == "-") print "n/a"; else p
     if ! skipped sweep; then
         row "sweep, $(v sweep_procs) sleepers (ms)" "$(v once_ms)" "$(v csweep_ms)" "$(ratio "$(v once_ms)" "$(v csweep_ms)")" \
             "ratio <= 1.5: $(verdict "$(ratio "$(v once_ms)" "$(v csweep_ms)")" 1.5)"
+        row "rank, $(v sweep_procs) sleepers (ms)" "$(v rank_ms)" "" "" "< 1000: $(verdict "$(v rank_ms)" 999.9)"
+        row "  its CPU time, user + system (ms)" "$(v rank_cpu_ms)" "" "" ""
         echo "  once:    $(v once_line)"
         echo "  C sweep: $(v csweep_line)"
+        echo "  rank:    $(v rank_line)"
     fi
     echo "  reference: $(v ref_summary)"
 }

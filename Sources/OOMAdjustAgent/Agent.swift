@@ -10,6 +10,8 @@ public final class Agent {
     private var enforcer: Enforcer
     private let logger: Logger
     public private(set) var counters = Counters()
+    /// Reports the OOM kills the kernel logs, when the kernel log can be read (set before `run`).
+    public var killWatch: KillWatch?
     /// Who holds protection the agent granted, and who may not be granted it until they exec.
     public private(set) var ledger = ProtectionLedger()
     /// Rules whose EACCES has been logged once already (nil: a write-back); later refusals are only
@@ -109,23 +111,30 @@ public final class Agent {
     /// runs here, after the subscription, so a process started in between is seen by one or the other.
     /// `duties` (readiness, watchdog, metrics) get a turn after every wake-up and bound each sleep.
     public func run(connector: ProcConnector, signals: SignalChannel, duties: ServiceDuties? = nil) throws(Errno) {
+        counters.watchingKernelLog = killWatch != nil
         sweep(reason: "start-up")
         duties?.ready(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         let batch = DatagramBatch()
         var descriptors = [
             pollfd(fd: connector.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            // poll skips a negative descriptor: without a kernel log this slot never fires.
+            pollfd(fd: killWatch?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while true {
-            descriptors[0].revents = 0
-            descriptors[1].revents = 0
-            let ready = poll(&descriptors, 2, duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
+            for slot in descriptors.indices { descriptors[slot].revents = 0 }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw Errno(rawValue: errno)
             }
             if descriptors[0].revents != 0 {
                 try drain(connector, into: batch)
+            }
+            // POLLERR too: the kernel log signals overwritten records that way.
+            if descriptors[2].revents != 0 {
+                killWatch?.drain(into: &counters)
+                descriptors[2].fd = killWatch?.pollDescriptor ?? -1
             }
             if descriptors[1].revents != 0 {
                 while let signal = signals.next() {
@@ -212,6 +221,7 @@ public final class Agent {
         case .exit:
             counters.exitEvents += 1
             ledger.observe(.mainThreadExited(event.pid))
+            killWatch?.exited(event.pid)
             return
         }
         // A new uid changes nothing for a process the agent gave nothing: protection is granted at exec,
@@ -269,6 +279,7 @@ public final class Agent {
     /// the first refusal per rule at error, other failures at warning.
     private func record(_ outcome: EnforcementOutcome, pid: Int32, trigger: Trigger, eventTimestamp: UInt64?) {
         counters.count(outcome)
+        killWatch?.note(outcome, pid: pid, rules: enforcer.rules, dryRun: enforcer.dryRun)
         switch outcome {
         case .gone, .unmatched:
             return

@@ -1,3 +1,5 @@
+import OOMAdjustCore
+
 /// What the agent has done since it started.
 public struct Counters: Sendable {
     /// Every datagram read from the socket, whatever it held: what the socket filter let through.
@@ -35,6 +37,13 @@ public struct Counters: Sendable {
     public var lastSweepMatched = 0
     public var reloadsSucceeded = 0
     public var reloadsFailed = 0
+
+    /// OOM kills the kernel reported, by how the victim stood with the rules (KillWatch).
+    public var oomKills: [OOMKillAssessment.Victim: Int] = [:]
+    /// The most recent of them.
+    public var lastOOMKill: OOMKillNote?
+    /// Whether the kernel log is read at all: without it no kill is seen.
+    public var watchingKernelLog = false
 
     public init() {}
 

@@ -1,4 +1,5 @@
 import OOMAdjustVersion
+import OOMAdjustCore
 
 /// The counters in the Prometheus text exposition format (0.0.4), the format node_exporter's textfile
 /// collector reads. Every metric is always present, zero included, so a rate() never starts from a gap.
@@ -74,6 +75,18 @@ public enum MetricsExposition {
         family(
             "oom_adjust_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.",
             [("result=\"ok\"", "\(counters.reloadsSucceeded)"), ("result=\"failed\"", "\(counters.reloadsFailed)")])
+        family(
+            "oom_adjust_oom_kills_total", "counter",
+            "OOM kills the kernel reported, by the victim: protected (the agent had given it a negative value), ruled (a rule set its value), unruled (no rule did).",
+            OOMKillAssessment.Victim.allCases.map { ("victim=\"\($0.rawValue)\"", "\(counters.oomKills[$0, default: 0])") })
+        family(
+            "oom_adjust_oom_kills_watched", "gauge", "1 when the agent reads the kernel log and so sees OOM kills, 0 when it cannot.",
+            one(counters.watchingKernelLog ? 1 : 0))
+        if let last = counters.lastOOMKill {
+            family(
+                "oom_adjust_last_oom_kill_timestamp_seconds", "gauge", "When the kernel last reported an OOM kill, in seconds since the epoch.",
+                [("", seconds(nanoseconds: last.unixNanoseconds))])
+        }
         family(
             "oom_adjust_build_info", "gauge", "Always 1; the label says which version of the agent runs.",
             [("version=\"\(labelValue(gauges.version))\"", "1")])

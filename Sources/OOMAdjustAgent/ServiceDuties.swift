@@ -101,7 +101,7 @@ public final class ServiceDuties {
         }
         let swept = noteSweeps(counters)
         if notifier != nil, swept || now >= nextStatus {
-            let text = Self.statusText(counters, rules: rules, lastSweepClock: lastSweepClock)
+            let text = Self.statusText(counters, rules: rules, lastSweepClock: lastSweepClock, lastKillClock: Self.killClock(counters))
             if text != sentStatus { message.append(.status(text)) }
             nextStatus = now + Self.statusIntervalNanoseconds
         }
@@ -112,7 +112,8 @@ public final class ServiceDuties {
     // MARK: Status
 
     /// The one line `systemctl status` shows as "Status:".
-    static func statusText(_ counters: Counters, rules: Int, lastSweepClock: String?) -> String {
+    /// `lastKillClock` is when `counters.lastOOMKill` happened, as a clock time.
+    static func statusText(_ counters: Counters, rules: Int, lastSweepClock: String?, lastKillClock: String? = nil) -> String {
         var text = "\(rules) rule\(rules == 1 ? "" : "s"); \(counters.lastSweepMatched) matching process\(counters.lastSweepMatched == 1 ? "" : "es")"
         if let lastSweepClock {
             let nanoseconds = counters.lastSweepNanoseconds
@@ -123,7 +124,20 @@ public final class ServiceDuties {
         if counters.refused > 0 { text += ", \(counters.refused) refused by the trust policy" }
         if counters.failed > 0 { text += ", \(counters.failed) failed" }
         if counters.overflows > 0 { text += ", \(counters.overflows) overflows" }
+        if let kill = counters.lastOOMKill {
+            let kills = counters.oomKills.values.reduce(0, +)
+            text += "; \(kills) OOM kill\(kills == 1 ? "" : "s"), the last \(kill.pid) (\(kill.comm))\(lastKillClock.map { " at \($0)" } ?? ""), "
+            switch kill.victim {
+            case .protected: text += "a protected process (\(kill.rule ?? "no rule"))"
+            case .ruled: text += "rule \(kill.rule ?? "no rule")"
+            case .unruled: text += "no rule"
+            }
+        }
         return text
+    }
+
+    static func killClock(_ counters: Counters) -> String? {
+        counters.lastOOMKill.map { localClockTime(unixNanoseconds: $0.unixNanoseconds) }
     }
 
     private var lastSweepClock: String? {
@@ -141,7 +155,7 @@ public final class ServiceDuties {
 
     private func announceReady(_ counters: Counters, rules: Int, now: UInt64) {
         _ = noteSweeps(counters)
-        let text = Self.statusText(counters, rules: rules, lastSweepClock: lastSweepClock)
+        let text = Self.statusText(counters, rules: rules, lastSweepClock: lastSweepClock, lastKillClock: Self.killClock(counters))
         var message: [ServiceNotification] = [.ready, .status(text)]
         if let pingIntervalNanoseconds {
             message.append(.watchdog)

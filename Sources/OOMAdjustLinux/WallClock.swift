@@ -18,3 +18,13 @@ public func localClockTime(unixNanoseconds: UInt64) -> String {
     let count = strftime(&buffer, buffer.count, "%H:%M:%S %Z", &parts)
     return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// A wall-clock time as `YYYY-MM-DD HH:MM:SS ZONE` in the local time zone, for events that may be days old.
+public func localDateTime(unixNanoseconds: UInt64) -> String {
+    var seconds = time_t(unixNanoseconds / 1_000_000_000)
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S %Z", &parts)
+    return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -12,6 +12,6 @@ struct OOMAdjust: ParsableCommand {
             cron script; `check` validates the configuration.
             """,
         version: BuildVersion.string,
-        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self, Probe.self]
+        subcommands: [Run.self, Once.self, Check.self, Status.self, Explain.self, Probe.self, Rank.self]
     )
 }

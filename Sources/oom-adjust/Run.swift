@@ -86,6 +86,7 @@ extension OOMAdjust {
             }
             let agent = Agent(
                 loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
+            agent.killWatch = KillWatch.open(logger: logger)
             do {
                 try agent.run(connector: connector, signals: signals, duties: service.makeDuties(logger: logger))
             } catch {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import OOMAdjustAgent
 import OOMAdjustCore
+import OOMAdjustLinux
 
 extension OOMAdjust {
     struct Status: ParsableCommand {
@@ -12,7 +13,9 @@ extension OOMAdjust {
                 the trust policy refused it; the reason is given), kept (a protective rule matched a \
                 process whose binary was replaced on disk; it keeps its value). --json prints an array \
                 of objects with the keys pid, comm, rule, desired, current, state, and reason where \
-                there is one (untrusted, kept, or a later rule applied after a refused protective one).
+                there is one (untrusted, kept, or a later rule applied after a refused protective one). \
+                The table ends with the last OOM kill still in the kernel log (reading it needs root, \
+                or CAP_SYSLOG where kernel.dmesg_restrict=1).
                 """
         )
 
@@ -33,8 +36,30 @@ extension OOMAdjust {
             }
             let rows = processes.map { StatusRow($0, rules: rules, canLowerScores: inspector.canLowerScores) }
             print(json ? StatusRow.json(rows) : StatusRow.table(rows), terminator: "")
+            if !json { print(lastKillLine()) }
         }
     }
+}
+
+/// The line under `status`'s table: the last OOM kill the kernel log still holds.
+func lastKillLine() -> String {
+    let kill: OOMKill?
+    do {
+        kill = try KernelLogHistory.lastKill()
+    } catch {
+        let hint = error == .notPermitted || error == .permissionDenied ? "; reading it needs root, or CAP_SYSLOG where kernel.dmesg_restrict=1" : ""
+        return "Last OOM kill: unknown, cannot read \(KernelLog.defaultPath) (\(error))\(hint)"
+    }
+    guard let kill else { return "Last OOM kill: none in the kernel log" }
+    var text = "Last OOM kill: \(kill.pid) (\(DisplayText.escaped(String(decoding: kill.comm, as: UTF8.self))))"
+    if let uid = kill.uid { text += ", uid \(uid)" }
+    if let score = kill.oomScoreAdj { text += ", oom_score_adj \(score)" }
+    switch kill.domain {
+    case .global: text += ", global OOM"
+    case .memoryCgroup(let cgroup): text += ", OOM of memory cgroup \(cgroup.map { DisplayText.field(String(decoding: $0, as: UTF8.self)) } ?? "(unnamed)")"
+    }
+    text += ", at \(localDateTime(unixNanoseconds: realtimeNanoseconds(ofKernelLogMicroseconds: kill.bootMicroseconds)))"
+    return text + "; the agent's log names the rule (journalctl -u oom-adjust -p warning)"
 }
 
 /// One line of `status`.

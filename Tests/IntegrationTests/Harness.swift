@@ -318,10 +318,10 @@ final class Scenario: @unchecked Sendable {
     }
 
     /// Starts `oom-adjust run` and waits for its start-up sweep to finish.
-    func startAgent(config: String, arguments: [String] = ["-v"], environment: [String: String]? = nil)
+    func startAgent(config: String, arguments: [String] = ["-v"], environment: [String: String]? = nil, launcher: [String] = [])
         throws -> AgentProcess
     {
-        let agent = try AgentProcess(config: config, arguments: arguments, environment: environment, in: self)
+        let agent = try AgentProcess(config: config, arguments: arguments, environment: environment, launcher: launcher, in: self)
         guard agent.waitForLog("reason=start-up") else {
             throw HarnessError("the agent did not finish its start-up sweep; log:\n\(agent.log)")
         }
@@ -372,12 +372,15 @@ final class AgentProcess: @unchecked Sendable {
     let process: Process
     let logURL: URL
 
-    init(config: String, arguments: [String], environment: [String: String]?, in scenario: Scenario) throws {
+    /// `launcher` runs before the agent and must exec it in place (setpriv, unshare), so the PID and
+    /// the signals stay the agent's.
+    init(config: String, arguments: [String], environment: [String: String]?, launcher: [String] = [], in scenario: Scenario) throws {
         logURL = scenario.directory.appendingPathComponent("agent-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.agentBinary)
-        process.arguments = ["run", "--config", config] + arguments
+        let command = launcher + [Harness.agentBinary, "run", "--config", config] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment ?? Harness.cleanEnvironment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logURL)

@@ -76,7 +76,9 @@ struct ReportIntegrityTests {
         #expect(table.status == 0)
         let rows = table.stdout.split(separator: "\n").filter { $0.contains("\(renamed.pid) ") }
         #expect(rows.count == 1, "status:\n\(table.stdout)")
-        #expect(table.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("PID") || $0.first?.isNumber == true }, "status:\n\(table.stdout)")
+        // Besides the rows, only the one line under them that names the last OOM kill.
+        #expect(table.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("PID") || $0.first?.isNumber == true || $0.hasPrefix("Last OOM kill: ") }, "status:\n\(table.stdout)")
+        #expect(table.stdout.split(separator: "\n").filter { $0.hasPrefix("Last OOM kill: ") }.count == 1, "status:\n\(table.stdout)")
         #expect(!table.stdout.contains("\u{1B}"))
 
         // status --json: the name comes back exactly as the kernel has it.

@@ -26,6 +26,9 @@ import Testing
         counters.lastSweepMatched = 5
         counters.reloadsSucceeded = 2
         counters.reloadsFailed = 1
+        counters.oomKills = [.protected: 1, .ruled: 2, .unruled: 1]
+        counters.watchingKernelLog = true
+        counters.lastOOMKill = OOMKillNote(pid: 4242, comm: "post gres", victim: .ruled, rule: "/etc/oom_adjust.conf:7", unixNanoseconds: 1_795_706_300_500_000_000)
         return counters
     }
 
@@ -74,6 +77,17 @@ import Testing
             # TYPE oom_adjust_reloads_total counter
             oom_adjust_reloads_total{result="ok"} 2
             oom_adjust_reloads_total{result="failed"} 1
+            # HELP oom_adjust_oom_kills_total OOM kills the kernel reported, by the victim: protected (the agent had given it a negative value), ruled (a rule set its value), unruled (no rule did).
+            # TYPE oom_adjust_oom_kills_total counter
+            oom_adjust_oom_kills_total{victim="protected"} 1
+            oom_adjust_oom_kills_total{victim="ruled"} 2
+            oom_adjust_oom_kills_total{victim="unruled"} 1
+            # HELP oom_adjust_oom_kills_watched 1 when the agent reads the kernel log and so sees OOM kills, 0 when it cannot.
+            # TYPE oom_adjust_oom_kills_watched gauge
+            oom_adjust_oom_kills_watched 1
+            # HELP oom_adjust_last_oom_kill_timestamp_seconds When the kernel last reported an OOM kill, in seconds since the epoch.
+            # TYPE oom_adjust_last_oom_kill_timestamp_seconds gauge
+            oom_adjust_last_oom_kill_timestamp_seconds 1795706300.5
             # HELP oom_adjust_build_info Always 1; the label says which version of the agent runs.
             # TYPE oom_adjust_build_info gauge
             oom_adjust_build_info{version="1.2.0+git20261126.28e24bf"} 1
@@ -91,6 +105,9 @@ import Testing
         #expect(text.contains("oom_adjust_sweeps_total 0\n"))
         #expect(text.contains("oom_adjust_processes_total{outcome=\"adjusted\"} 0\n"))
         #expect(text.contains("oom_adjust_rules 0\n"))
+        #expect(text.contains("oom_adjust_oom_kills_total{victim=\"protected\"} 0\n"))
+        #expect(text.contains("oom_adjust_oom_kills_watched 0\n"))
+        #expect(!text.contains("oom_adjust_last_oom_kill_timestamp_seconds"))
     }
 
     /// The text format's grammar, line by line: comments are HELP or TYPE of the family that follows,
@@ -117,7 +134,7 @@ import Testing
                 #expect(Double(fields[1]) != nil, "\(line)")
             }
         }
-        #expect(typed.count == 12)
+        #expect(typed.count == 15)
     }
 
     /// Without an explicit version the metric carries the one this build was made with, as --version does.
@@ -140,10 +157,17 @@ import Testing
         var counters = Counters()
         counters.lastSweepMatched = 1
         #expect(ServiceDuties.statusText(counters, rules: 1, lastSweepClock: nil) == "1 rule; 1 matching process; since start: 0 adjusted")
-        let status = ServiceDuties.statusText(Self.sampleCounters(), rules: 17, lastSweepClock: "15:20:01 UTC")
+        let status = ServiceDuties.statusText(Self.sampleCounters(), rules: 17, lastSweepClock: "15:20:01 UTC", lastKillClock: "15:21:40 UTC")
         #expect(
             status
-                == "17 rules; 5 matching processes at the last sweep (15:20:01 UTC, 4.1 ms); since start: 9 adjusted, 1 refused by the kernel, 2 refused by the trust policy, 1 overflows"
+                == "17 rules; 5 matching processes at the last sweep (15:20:01 UTC, 4.1 ms); since start: 9 adjusted, 1 refused by the kernel, 2 refused by the trust policy, 1 overflows; 4 OOM kills, the last 4242 (post gres) at 15:21:40 UTC, rule /etc/oom_adjust.conf:7"
         )
+        var protected = Self.sampleCounters()
+        protected.lastOOMKill = OOMKillNote(pid: 9, comm: "sshd", victim: .protected, rule: "/etc/oom_adjust.conf:1", unixNanoseconds: 0)
+        #expect(ServiceDuties.statusText(protected, rules: 1, lastSweepClock: nil).hasSuffix("; 4 OOM kills, the last 9 (sshd), a protected process (/etc/oom_adjust.conf:1)"))
+        var unruled = Self.sampleCounters()
+        unruled.oomKills = [.unruled: 1]
+        unruled.lastOOMKill = OOMKillNote(pid: 9, comm: "java", victim: .unruled, rule: nil, unixNanoseconds: 0)
+        #expect(ServiceDuties.statusText(unruled, rules: 1, lastSweepClock: nil).hasSuffix("; 1 OOM kill, the last 9 (java), no rule"))
     }
 }
