@@ -144,8 +144,8 @@ for index in "${!kernels[@]}"; do
     tr -d '\r' <"$out/report.log" >"$report" 2>/dev/null || : >"$report"
     cp "$out/console.log" "$cache/logs/console-$kernel.log" 2>/dev/null || true
     cp "$report" "$cache/logs/report-$kernel.log"
-    info=$(sed -n 's/^INFO //p' "$report" | paste -sd';' - | sed 's/;/; /g')
-    echo "vm-test.sh: Linux $kernel: ${info:-no report from the VM}"
+    info=$(sed -n 's/^INFO //p' "$report" | paste -sd';' - | sed 's/;/, /g')
+    echo "vm-test.sh: $kernel: ${info:-no report from the VM}"
     [ "${booted[$index]}" = yes ] || sed 's/^/vm-test.sh:     qemu: /' "$out/qemu.log"
     for id in "${selection[@]}"; do
         line=$(grep "^RESULT $id " "$report" | head -n 1 || true)

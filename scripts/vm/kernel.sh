@@ -34,6 +34,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oom-adjust-vm-kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM HUP
 # Falls back to the cached kernel, if there is one, when the lookup or the download fails.
 use_cached_or_fail() {
     if [ -s "$current" ] && [ -f "$(cat "$current")" ]; then

@@ -40,6 +40,7 @@ cleanup() {
     rm -rf "$build"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 echo "rootfs.sh: building Debian $suite minbase with $packages (key $key) from $mirror" >&2
 started=$SECONDS
 if ! debootstrap --variant=minbase --include="$packages" "$suite" "$build/root" "$mirror" >"$build/debootstrap.log" 2>&1; then

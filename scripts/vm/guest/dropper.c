@@ -8,7 +8,8 @@
 // the child checks from the inside that the agent wrote BASELINE back and that the kernel's floor went
 // with it: lowering to PROTECTED and to -1000 fails with EACCES while BASELINE itself can be written
 // (so the refusal is the floor, not the file's permissions). For exec the parent watches the child's
-// value. Prints what it saw; exits 0 when all held, 1 otherwise, 2 on a set-up error.
+// value. Prints what it saw, a line each, "ok: " or "no: " first; exits 0 when all held, 1 otherwise,
+// 2 on a set-up error.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +63,7 @@ static int write_own_value(int value, const char **step) {
 
 static int child_that_drops(int baseline, int protected, uid_t uid) {
     if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) {
-        printf("child: cannot drop to uid %d: %s\n", (int)uid, strerror(errno));
+        printf("no: child cannot drop to uid %d: %s\n", (int)uid, strerror(errno));
         return 2;
     }
     // Changing credentials made /proc/self root-owned (not dumpable); a daemon's child would exec
@@ -71,20 +72,20 @@ static int child_that_drops(int baseline, int protected, uid_t uid) {
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     int seen = 0, failures = 0;
     if (wait_for_value(getpid(), baseline, &seen) != 0) {
-        printf("child (uid %d): oom_score_adj is still %d after %d s, expected the baseline %d\n", (int)uid, seen, deadline_seconds,
+        printf("no: child (uid %d): oom_score_adj is still %d after %d s, expected the baseline %d\n", (int)uid, seen, deadline_seconds,
                baseline);
         failures++;
     } else {
-        printf("child (uid %d): oom_score_adj is back at the baseline %d\n", (int)uid, baseline);
+        printf("ok: child (uid %d): oom_score_adj is back at the baseline %d\n", (int)uid, baseline);
     }
     int attempts[] = {protected, -1000};
     for (int i = 0; i < 2; i++) {
         const char *step = "";
         int error = write_own_value(attempts[i], &step);
         if (error == EACCES && strcmp(step, "write") == 0) {
-            printf("child (uid %d): writing %d refused with EACCES, as it must be\n", (int)uid, attempts[i]);
+            printf("ok: child (uid %d): writing %d refused with EACCES\n", (int)uid, attempts[i]);
         } else {
-            printf("child (uid %d): writing %d: %s %s, expected the write to fail with EACCES\n", (int)uid, attempts[i], step,
+            printf("no: child (uid %d): writing %d: %s %s, expected the write to fail with EACCES\n", (int)uid, attempts[i], step,
                    error == 0 ? "succeeded" : strerror(error));
             failures++;
         }
@@ -92,7 +93,7 @@ static int child_that_drops(int baseline, int protected, uid_t uid) {
     const char *step = "";
     int error = write_own_value(baseline, &step);
     if (error != 0) {
-        printf("child (uid %d): writing the baseline %d failed (%s: %s): the refusals above prove nothing\n", (int)uid, baseline, step,
+        printf("no: child (uid %d): writing the baseline %d failed (%s: %s), so the refusals prove nothing\n", (int)uid, baseline, step,
                strerror(error));
         failures++;
     }
@@ -107,19 +108,19 @@ int main(int argc, char **argv) {
     int protected = atoi(argv[2]), baseline = atoi(argv[3]), seen = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (wait_for_value(getpid(), protected, &seen) != 0) {
-        printf("parent: oom_score_adj is %d after %d s, expected %d from the rule: nothing to test\n", seen, deadline_seconds, protected);
+        printf("no: parent: oom_score_adj is %d after %d s, expected %d from the rule: nothing to test\n", seen, deadline_seconds, protected);
         return 2;
     }
-    printf("parent (pid %d, uid %d): protected at %d\n", (int)getpid(), (int)getuid(), protected);
+    printf("ok: parent (pid %d, uid %d) protected at %d\n", (int)getpid(), (int)getuid(), protected);
     pid_t child = fork();
     if (child < 0) {
-        perror("fork");
+        printf("no: fork: %s\n", strerror(errno));
         return 2;
     }
     if (child == 0) {
         if (argv[1][0] == 's') _exit(child_that_drops(baseline, protected, (uid_t)atoi(argv[4])));
         execl(argv[4], argv[4], "600", (char *)NULL);
-        perror(argv[4]);
+        printf("no: exec %s: %s\n", argv[4], strerror(errno));
         _exit(2);
     }
     int status = 0;
@@ -129,11 +130,11 @@ int main(int argc, char **argv) {
     }
     int result = 0;
     if (wait_for_value(child, baseline, &seen) != 0) {
-        printf("child %d (exec of %s): oom_score_adj is still %d after %d s, expected the baseline %d\n", (int)child, argv[4], seen,
+        printf("no: child %d (exec of %s): oom_score_adj is still %d after %d s, expected the baseline %d\n", (int)child, argv[4], seen,
                deadline_seconds, baseline);
         result = 1;
     } else {
-        printf("child %d (exec of %s): oom_score_adj is back at the baseline %d\n", (int)child, argv[4], baseline);
+        printf("ok: child %d (exec of %s): oom_score_adj is back at the baseline %d\n", (int)child, argv[4], baseline);
     }
     kill(child, SIGKILL);
     waitpid(child, &status, 0);

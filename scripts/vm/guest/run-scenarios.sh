@@ -24,8 +24,8 @@ prepare() {
     active_and_running || systemctl restart "$UNIT"
 }
 
-report "INFO kernel $(uname -r)"
-report "INFO systemd $(systemctl --version | sed -n 1p)"
+report "INFO Linux $(uname -r)"
+report "INFO $(systemctl --version | sed -n 1p)"
 report "INFO booted in $(cut -d' ' -f1 /proc/uptime) s"
 mkdir -p "$OAVM/log"
 for id in $(cat "$OAVM/selection"); do
