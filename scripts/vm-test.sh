@@ -103,11 +103,15 @@ declare -A vmlinuz
 for kernel in "${kernels[@]}"; do vmlinuz[$kernel]=$(scripts/vm/kernel.sh "$cache" "$kernel"); done
 prepared=$SECONDS
 
-# What the VM gets on top of the cached root file system: the package, the runner and its unit, the
-# scenarios, the 2b helper, and the exposure figure the docs claim (scenario 5 compares).
+# What the VM gets on top of the cached root file system: the package (and, for scenario 7's upgrade,
+# the same one version up), the runner and its unit, the scenarios, the 2b helper, and the exposure
+# figure the docs claim (scenario 5 compares).
 overlay=$work/overlay
 mkdir -p "$overlay/opt/oavm/scenarios" "$overlay/etc/systemd/system/multi-user.target.wants"
 cp "$deb" "$overlay/opt/oavm/oom-adjust.deb"
+dpkg-deb -R "$deb" "$work/newer"
+sed -i 's/^Version: .*/&+vm1/' "$work/newer/DEBIAN/control"
+dpkg-deb --root-owner-group -Zgzip -b "$work/newer" "$overlay/opt/oavm/oom-adjust-newer.deb" >/dev/null
 cp scripts/vm/guest/lib.sh scripts/vm/guest/run-scenarios.sh "$overlay/opt/oavm/"
 cp scripts/vm/scenarios/*.sh "$overlay/opt/oavm/scenarios/"
 printf '%s\n' "${selection[@]}" >"$overlay/opt/oavm/selection"

@@ -4,6 +4,8 @@
 
 OAVM=/opt/oavm
 DEB=$OAVM/oom-adjust.deb
+# The same package one version up, for scenario 7's upgrade.
+NEWER_DEB=$OAVM/oom-adjust-newer.deb
 UNIT=oom-adjust.service
 CONF=/etc/oom_adjust.conf
 DROPIN_DIR=/etc/oom_adjust.d
@@ -21,12 +23,21 @@ at_exit() {
 $*"
 }
 
-# Seconds since boot (hundredths), and an elapsed-time check: `expired START SECONDS`.
-now() { cut -d' ' -f1 /proc/uptime; }
-expired() { awk -v start="$1" -v limit="$2" -v now="$(now)" 'BEGIN { exit !(now - start > limit) }'; }
-OAVM_T0=$(now)
+# Hundredths of a second since boot, in $centis. Read without forking: the polling loops below run
+# every 50 ms on an emulated CPU.
+tick() {
+    local up _
+    read -r up _ </proc/uptime
+    centis=$((${up%.*} * 100 + 1${up#*.} - 100))
+}
+tick
+OAVM_T0=$centis
 # A line of the scenario's log, stamped with the seconds since the scenario began.
-say() { echo "$(awk -v start="$OAVM_T0" -v now="$(now)" 'BEGIN { printf "%6.1f", now - start }') $*"; }
+say() {
+    tick
+    local elapsed=$((centis - OAVM_T0))
+    printf '%5d.%d %s\n' $((elapsed / 100)) $((elapsed % 100 / 10)) "$*"
+}
 pass() { echo "pass: $*"; exit 0; }
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -45,17 +56,23 @@ trap 'exit 130' INT TERM
 
 # `wait_for SECONDS COMMAND...`: polls COMMAND every 50 ms until it succeeds or SECONDS pass.
 wait_for() {
-    local limit=$1 since
+    local deadline
+    tick
+    deadline=$((centis + $1 * 100))
     shift
-    since=$(now)
     until "$@"; do
-        expired "$since" "$limit" && return 1
+        tick
+        [ "$centis" -le "$deadline" ] || return 1
         sleep 0.05
     done
 }
 
 value_of() { cat "/proc/$1/oom_score_adj" 2>/dev/null; }
-has_value() { [ "$(value_of "$1")" = "$2" ]; }
+has_value() {
+    local value=
+    { read -r value <"/proc/$1/oom_score_adj"; } 2>/dev/null
+    [ "$value" = "$2" ]
+}
 # `expect_value PID VALUE WHAT`: waits (10 s) for the agent to write VALUE, or fails naming WHAT.
 expect_value() {
     wait_for 10 has_value "$1" "$2" || fail "$3: oom_score_adj of pid $1 is $(value_of "$1"), expected $2"

@@ -36,13 +36,16 @@ active_at=$(prop ActiveEnterTimestampMonotonic)
 say "active since ${active_at} µs after boot; status: $(prop StatusText)"
 
 for pid in $pids; do
-    [ "$(value_of "$pid")" = 123 ] || fail "pid $pid, running before the install, has $(value_of "$pid") right after dpkg -i, not 123"
+    has_value "$pid" 123 || fail "pid $pid, running before the install, has $(value_of "$pid") right after dpkg -i, not 123"
 done
 echo 0 >"$tracing/tracing_on"
-writes=$(grep -c 'oom_score_adj_update:' "$tracing/trace")
+trace=$OAVM/ready.trace
+grep 'oom_score_adj_update:' "$tracing/trace" >"$trace"
+at_exit rm -f "$trace"
+writes=$(wc -l <"$trace")
 [ "$writes" -eq "$sleepers" ] || fail "the kernel saw $writes writes to the $sleepers processes, expected one each"
 # The last write's time in µs, from the trace line's "SECONDS.MICROS:" stamp.
-last_write=$(grep 'oom_score_adj_update:' "$tracing/trace" | sed 's/.* \([0-9]*\)\.\([0-9]*\): oom_score_adj_update.*/\1\2/' | sort -n | tail -n 1)
+last_write=$(sed 's/.* \([0-9]*\)\.\([0-9]*\): oom_score_adj_update.*/\1\2/' "$trace" | sort -n | tail -n 1)
 say "last sweep write at ${last_write} µs, unit active at ${active_at} µs"
 [ "$last_write" -lt "$active_at" ] ||
     fail "READY=1 came before the start-up sweep finished: a write at ${last_write} µs, the unit active at ${active_at} µs"

@@ -5,7 +5,7 @@
 . /opt/oavm/lib.sh
 
 rules 30 "oavmreload score=200"
-restart_agent
+reload_and_wait "$(journal_mark)"
 copy_program /bin/sleep oavmreload
 launch oavmreload 600
 first=$started

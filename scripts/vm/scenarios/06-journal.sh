@@ -4,7 +4,6 @@
 # (4, 3, 6), which is what the agent's `<N>` prefixes must have told journald.
 . /opt/oavm/lib.sh
 
-restart_agent
 mark=$(journal_mark)
 rules 60 "oavmjournal score=5
 oavmjournal score=6"

@@ -8,19 +8,13 @@
 
 printf '\n# added by the administrator\noavmkeep score=77\n' >>"$CONF"
 cp "$CONF" "$OAVM/conf.modified"
-at_exit "rm -rf $OAVM/upgrade"
 
-# The same package, one version up.
+# The same package, one version up (built by vm-test.sh on the host).
 version=$(dpkg-deb -f "$DEB" Version)
-newer=$version+vm1
-mkdir -p "$OAVM/upgrade"
-dpkg-deb -R "$DEB" "$OAVM/upgrade/root"
-sed -i "s/^Version: .*/Version: $newer/" "$OAVM/upgrade/root/DEBIAN/control"
-dpkg-deb -Znone --root-owner-group -b "$OAVM/upgrade/root" "$OAVM/upgrade/newer.deb" >/dev/null || fail "cannot build the newer package"
+newer=$(dpkg-deb -f "$NEWER_DEB" Version)
 dpkg --compare-versions "$newer" gt "$version" || fail "$newer does not sort after $version"
-say "built $newer"
 before=$(main_pid)
-dpkg -i "$OAVM/upgrade/newer.deb" </dev/null >"$OAVM/dpkg.log" 2>&1 || fail "the upgrade to $newer failed: $(tail -n 5 "$OAVM/dpkg.log")"
+dpkg -i "$NEWER_DEB" </dev/null >"$OAVM/dpkg.log" 2>&1 || fail "the upgrade to $newer failed: $(tail -n 5 "$OAVM/dpkg.log")"
 grep -q "Unpacking oom-adjust ($newer) over ($version)" "$OAVM/dpkg.log" || fail "dpkg did not upgrade: $(cat "$OAVM/dpkg.log")"
 cmp -s "$CONF" "$OAVM/conf.modified" || fail "the upgrade changed the modified $CONF"
 [ "$(dpkg-query -W -f='${Version}' oom-adjust)" = "$newer" ] || fail "installed version is $(dpkg-query -W -f='${Version}' oom-adjust)"
