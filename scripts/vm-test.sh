@@ -121,8 +121,6 @@ claimed=$(tr '\n' ' ' <docs/OPERATIONS.md | grep -o 'Exposure score\*\*:[^*]*\*\
 echo "$claimed" >"$overlay/opt/oavm/claimed-exposure"
 cp scripts/vm/guest/oavm-runner.service "$overlay/etc/systemd/system/"
 ln -s ../oavm-runner.service "$overlay/etc/systemd/system/multi-user.target.wants/oavm-runner.service"
-# The console is the kernel's and systemd's; no login prompt on it.
-ln -s /dev/null "$overlay/etc/systemd/system/serial-getty@ttyS0.service"
 # The kernel unpacks concatenated cpio archives one after the other into the same root.
 (cd "$overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --owner=0:0) >"$work/overlay.cpio"
 cat "$rootfs" "$work/overlay.cpio" >"$work/initrd.cpio"

@@ -6,7 +6,7 @@
 #
 # debootstrap --variant=minbase with systemd as init, dbus, and what DEB depends on (so `dpkg -i DEB`
 # works without a network), nothing else: the scenarios use only what minbase and systemd bring
-# (coreutils, util-linux, perl-base, dash). The archive is keyed by that package list and this recipe,
+# (coreutils, util-linux, perl-base, dash); systemd's generators are masked. The archive is keyed by that package list and this recipe,
 # in CACHE_DIR/rootfs/KEY.cpio; the newest three are kept. The mirror is the host's (scripts/vm/mirror.sh).
 # Run as root; a lock serialises concurrent builds.
 set -euo pipefail
@@ -15,7 +15,7 @@ deb=${2:?usage: rootfs.sh CACHE_DIR DEB}
 here=$(cd "$(dirname "$0")" && pwd)
 suite=bookworm
 # Bump when the recipe below changes what ends up in the archive.
-recipe=1
+recipe=2
 
 # The package's Depends, first alternatives, without versions or architecture qualifiers.
 depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*//; s/:.*//; s/[[:space:]]//g' | grep -v '^$' || true)
@@ -53,6 +53,13 @@ fi
 rm -rf "$build/root/var/cache/apt/archives/"*.deb "$build/root/var/lib/apt/lists/"* \
     "$build/root/usr/share/doc/"* "$build/root/usr/share/man/"* "$build/root/usr/share/info/"* "$build/root/usr/share/locale/"*
 echo oavm >"$build/root/etc/hostname"
+# systemd's generators have nothing to find in a disk-less VM without fstab, crypttab, init scripts or
+# a serial getty to spawn, and under emulation they cost seconds at every daemon-reload (each dpkg
+# operation on a unit does one or two): masked.
+mkdir -p "$build/root/etc/systemd/system-generators"
+for generator in "$build/root/lib/systemd/system-generators/"*; do
+    ln -s /dev/null "$build/root/etc/systemd/system-generators/${generator##*/}"
+done
 (cd "$build/root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$build/rootfs.cpio"
 printf '%s\n' "$packages" | tr , '\n' >"$cache/rootfs/$key.packages"
 mv "$build/rootfs.cpio" "$archive"
