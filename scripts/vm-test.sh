@@ -84,12 +84,13 @@ trap 'exit 130' INT TERM HUP
 started=$SECONDS
 
 if [ -z "$deb" ]; then
-    scripts/package-deb.sh >"$work/package.log" 2>&1 </dev/null || {
-        tail -n 20 "$work/package.log" >&2
+    # Its last line on stdout names the .deb; everything else it prints is the build's.
+    scripts/package-deb.sh >"$work/package.out" 2>"$work/package.err" </dev/null || {
+        tail -n 20 "$work/package.out" "$work/package.err" >&2
         echo "vm-test.sh: scripts/package-deb.sh failed (above)" >&2
         exit 1
     }
-    deb=$(tail -n 1 "$work/package.log")
+    deb=$(tail -n 1 "$work/package.out")
 fi
 if [ ! -f "$deb" ] || [ "$(dpkg-deb -f "$deb" Package 2>/dev/null)" != oom-adjust ]; then
     echo "vm-test.sh: $deb is not an oom-adjust .deb (build one with scripts/package-deb.sh, or drop --deb)" >&2

@@ -9,7 +9,7 @@ rules 50 "oavmsandboxa score=222
 oavmsandboxb score=-222"
 restart_agent
 [ -z "$(prop DropInPaths)" ] || fail "the unit has drop-ins: $(prop DropInPaths)"
-[ "$(prop FragmentPath)" = /lib/systemd/system/$UNIT ] || fail "the unit comes from $(prop FragmentPath)"
+case "$(prop FragmentPath)" in /lib/systemd/system/$UNIT | /usr/lib/systemd/system/$UNIT) ;; *) fail "the unit comes from $(prop FragmentPath), not the package" ;; esac
 agent=$(main_pid)
 status=/proc/$agent/status
 
