@@ -92,11 +92,6 @@ launch() {
     started=$!
     OAVM_PIDS="$OAVM_PIDS $started"
 }
-# `start_sleeper NAME`: a copy of /bin/sleep named NAME, running; its PID is in $started.
-start_sleeper() {
-    [ -x "$BIN/$1" ] || copy_program /bin/sleep "$1"
-    launch "$1" 600
-}
 
 # `rules NAME TEXT`: the drop-in /etc/oom_adjust.d/NAME-oavm-test.conf (removed on exit).
 rules() {

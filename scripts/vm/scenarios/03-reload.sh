@@ -9,7 +9,7 @@ reload_and_wait "$(journal_mark)"
 copy_program /bin/sleep oavmreload
 launch oavmreload 600
 first=$started
-expect_value "$first" 200 "before the reload"
+expect_value "$first" 200 "a process started after a reload to 200"
 
 rules 30 "oavmreload score=300"
 mark=$(journal_mark)
