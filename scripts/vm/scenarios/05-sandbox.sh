@@ -14,8 +14,8 @@ agent=$(main_pid)
 status=/proc/$agent/status
 
 # CAP_DAC_OVERRIDE 1, CAP_NET_ADMIN 12, CAP_IPC_LOCK 14, CAP_SYS_PTRACE 19, CAP_SYS_NICE 23,
-# CAP_SYS_RESOURCE 24.
-grep -q '^CapBnd:[[:space:]]*0000000001885002$' "$status" || fail "bounding set: $(grep CapBnd "$status")"
+# CAP_SYS_RESOURCE 24, CAP_SYSLOG 34 (reading /dev/kmsg under dmesg_restrict=1).
+grep -q '^CapBnd:[[:space:]]*0000000401885002$' "$status" || fail "bounding set: $(grep CapBnd "$status")"
 grep -q '^NoNewPrivs:[[:space:]]*1$' "$status" || fail "no_new_privs is not set"
 grep -q '^Seccomp:[[:space:]]*2$' "$status" || fail "no seccomp filter: $(grep Seccomp "$status")"
 # Field 41 of stat is the scheduling policy; the comm in field 2 has no spaces here.
