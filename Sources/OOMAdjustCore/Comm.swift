@@ -25,6 +25,29 @@ public struct Comm: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ string: String) { self.init(string.utf8) }
 
+    private init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
+    }
+
+    /// The first `length` bytes (the whole name when it is shorter): how the rule index looks up the
+    /// literal prefixes of globs, as one hash of two words.
+    public func prefix(_ length: Int) -> Comm {
+        func mask(_ bytes: Int) -> UInt64 { bytes >= 8 ? ~0 : (1 << (8 * UInt64(max(bytes, 0)))) - 1 }
+        return Comm(low: low & mask(length), high: high & mask(length - 8))
+    }
+
+    /// The bytes in reverse order, so that a suffix of the name is a prefix of this.
+    public var reversed: Comm {
+        var result = Comm(low: 0, high: 0)
+        let length = count
+        for index in 0..<length {
+            let byte = UInt64(self[length - 1 - index])
+            if index < 8 { result.low |= byte << (8 * UInt64(index)) } else { result.high |= byte << (8 * UInt64(index - 8)) }
+        }
+        return result
+    }
+
     public var count: Int {
         var n = 0
         while n < Self.maximumLength && self[n] != 0 { n += 1 }

@@ -2,10 +2,13 @@
 public struct RuleSet: Sendable {
     public let rules: [Rule]
     public let policy: TrustPolicy
+    /// Which rules' NAME could admit a comm, so that no event pays for every rule.
+    let nameIndex: RuleIndex
 
     public init(_ rules: [Rule], policy: TrustPolicy = TrustPolicy()) {
         self.rules = rules
         self.policy = policy
+        nameIndex = RuleIndex(rules.map(\.name))
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -19,7 +22,7 @@ public struct RuleSet: Sendable {
     /// The decision for one process: the first matching rule decides. A protective rule the trust
     /// policy refuses ends the search too, so a later, weaker rule cannot stand in for it.
     public func verdict<Facts: ProcessFacts>(for process: inout Facts, occasion: Occasion = .execForkOrSweep) -> Verdict {
-        for index in rules.indices where evaluate(index, &process) == .matches {
+        for index in candidates(for: process.comm) where evaluate(index, &process) == .matches {
             return verdict(applying: index, to: &process, occasion: occasion)
         }
         return .noMatch
@@ -27,7 +30,13 @@ public struct RuleSet: Sendable {
 
     /// The index of the first rule matching the process, or nil (trust aside).
     public func firstMatch<Facts: ProcessFacts>(for process: inout Facts) -> Int? {
-        rules.indices.first { evaluate($0, &process) == .matches }
+        candidates(for: process.comm).first { evaluate($0, &process) == .matches }
+    }
+
+    /// The rules whose NAME could admit `comm`, in reading order: every rule that matches a process
+    /// with this comm is among them, and most rules are not.
+    public func candidates(for comm: Comm) -> RuleCandidates {
+        nameIndex.candidates(for: comm)
     }
 
     func verdict<Facts: ProcessFacts>(applying index: Int, to process: inout Facts, occasion: Occasion) -> Verdict {
@@ -66,7 +75,7 @@ public struct RuleSet: Sendable {
     /// Whether some rule's NAME admits this comm: the whole test for almost every process, needing
     /// nothing but the comm. A long name's confirmation and the qualifiers come later.
     public func nameMayMatch(_ comm: Comm) -> Bool {
-        rules.contains { Self.nameMayMatch($0.name, comm) }
+        nameIndex.nameMayMatch(comm)
     }
 
     static func nameMayMatch(_ pattern: NamePattern, _ comm: Comm) -> Bool {
