@@ -122,46 +122,52 @@ public enum ConfigParser {
     /// may still contain `#` inside it. Double quotes group a value with spaces
     /// (`cmdline="java -jar *"`), with `\"` and `\\` inside them.
     static func tokenize(_ line: String) -> Result<[String], ValueProblem> {
+        // Byte by byte: every byte that matters here is ASCII, and no byte of a multi-byte UTF-8 character
+        // is, so the tokens are whole characters. (Walking Characters instead cost more than the rest of
+        // parsing a ten-thousand-rule config.)
         var tokens: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var inToken = false
         var quoted = false
-        var characters = line.makeIterator()
-        while let character = characters.next() {
+        var bytes = line.utf8.makeIterator()
+        func finish() {
+            tokens.append(String(decoding: current, as: UTF8.self))
+            current.removeAll(keepingCapacity: true)
+        }
+        while let byte = bytes.next() {
             if quoted {
-                switch character {
-                case "\"":
-                    quoted = false
-                case "\\":
-                    guard let next = characters.next() else { break }
+                switch byte {
+                case UInt8(ascii: "\\"):
+                    guard let next = bytes.next() else { break }
                     // Only `\"` and `\\` are escapes here; any other backslash stays for the glob, so that
                     // `\[` and `\*` are literal inside quotes as they are outside them.
-                    if next != "\"" && next != "\\" { current.append("\\") }
+                    if next != UInt8(ascii: "\"") && next != UInt8(ascii: "\\") { current.append(UInt8(ascii: "\\")) }
                     current.append(next)
+                case UInt8(ascii: "\""):
+                    quoted = false
                 default:
-                    current.append(character)
+                    current.append(byte)
                 }
                 continue
             }
-            switch character {
-            case " ", "\t", "\r", "\u{0B}", "\u{0C}":
-                if inToken { tokens.append(current) }
-                current = ""
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), 0x0B, 0x0C:
+                if inToken { finish() }
                 inToken = false
-            case "#" where !inToken:
+            case UInt8(ascii: "#") where !inToken:
                 return .success(tokens)
-            case "\"":
+            case UInt8(ascii: "\""):
                 quoted = true
                 inToken = true
             default:
-                current.append(character)
+                current.append(byte)
                 inToken = true
             }
         }
         if quoted {
             return .failure(ValueProblem(message: "a `\"` is not closed; quotes group a value with spaces, e.g. cmdline=\"java -jar *\""))
         }
-        if inToken { tokens.append(current) }
+        if inToken { finish() }
         return .success(tokens)
     }
 
@@ -230,9 +236,13 @@ public struct ParsedConfig: Sendable {
     /// Warnings for rules that repeat an earlier rule's NAME and qualifiers: they can never win, since
     /// the first matching rule does.
     public var duplicateWarnings: [ConfigDiagnostic] {
+        // Rules with the same identity have the same NAME, so only the rules whose NAME recurs need their
+        // identity spelled out: in a generated list of ten thousand rules that is usually none of them.
+        var nameCounts: [NamePattern: Int] = [:]
+        for rule in rules { nameCounts[rule.name, default: 0] += 1 }
         var firstSeen: [String: SourceLocation] = [:]
         var warnings: [ConfigDiagnostic] = []
-        for rule in rules {
+        for rule in rules where nameCounts[rule.name]! > 1 {
             if let first = firstSeen[rule.identity] {
                 warnings.append(
                     ConfigDiagnostic(
