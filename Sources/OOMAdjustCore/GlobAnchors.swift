@@ -13,6 +13,8 @@ struct GlobAnchors: Equatable {
     let prefixes: [[UInt8]]
     /// The same for the end of every match.
     let suffixes: [[UInt8]]
+    /// Bytes every match contains: the literal ones, wherever they stand (`?sh*` needs `s` and `h`).
+    let requiredBytes: ByteSet
 
     /// More alternatives than this are not worth their hash entries: the anchor stops before the
     /// bracket that would exceed it (`[a-z][a-z]*` is filed under its first letter).
@@ -22,6 +24,9 @@ struct GlobAnchors: Equatable {
         let elements = Self.elements(Array(glob.description.utf8))
         prefixes = Self.anchor(elements)
         suffixes = Self.anchor(elements.reversed()).map { $0.reversed() }
+        var required = ByteSet()
+        for case .byte(let byte) in elements { required.insert(byte) }
+        requiredBytes = required
     }
 
     /// One position of a pattern.
@@ -114,11 +119,12 @@ struct GlobAnchors: Equatable {
         for element in elements {
             guard length < Comm.maximumLength else { break }
             switch element {
-            case .byte(let byte):
+            case .byte(let byte) where byte != 0 && byte != UInt8(ascii: "\n"):
                 for position in alternatives.indices { alternatives[position].append(byte) }
             case .oneOf(let members) where alternatives.count * members.count <= maximumAlternatives:
                 alternatives = alternatives.flatMap { alternative in members.map { alternative + [$0] } }
-            case .oneOf, .anyByte, .anyRun:
+            case .byte, .oneOf, .anyByte, .anyRun:
+                // (A NUL or newline ends a comm, so it cannot be compared as one: left to fnmatch.)
                 return length == 0 ? [] : alternatives
             }
             length += 1

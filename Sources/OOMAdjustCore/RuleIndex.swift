@@ -5,23 +5,25 @@
 /// long name's 15-byte prefix, all the kernel keeps) is one hash look-up on the inline comm. A glob is
 /// filed under what its matches must begin or end with (`GlobAnchors`), and looked up by walking the
 /// comm's prefixes, then its suffixes, only as long as some glob's anchor continues them; only the few
-/// globs found so are ever run through fnmatch. A glob with neither anchor (`*`, `?sh*`) is run for
-/// every comm: such globs are few, and each one matches broadly anyway.
+/// globs found so are ever run through fnmatch. A glob with neither anchor (`*`, `?sh*`) is a candidate
+/// for every comm, but is run only for a comm long enough and holding every literal byte it needs.
 ///
-/// Nothing here allocates after it is built.
-struct RuleIndex: Sendable {
+/// Nothing here allocates after it is built. A class, so that a rule set and the closures below hold it
+/// by one reference instead of retaining each of its arrays on every look-up.
+final class RuleIndex: Sendable {
     let names: [NamePattern]
     /// Rule indices, ascending within each bucket: every bucket below is a run of these.
-    private var members: [Int] = []
+    fileprivate let members: [Int]
     /// Exact names and long names' prefixes.
-    private var exact: [Comm: Bucket] = [:]
+    private let exact: CommTable
     /// Every prefix of every glob's prefix anchor, with the globs whose anchor it is (often none: it is
     /// then only a step on the way to longer ones).
-    private var prefixes: [Comm: Bucket] = [:]
+    private let prefixes: CommTable
     /// The same for suffix anchors, each stored reversed, so that a suffix is looked up like a prefix.
-    private var suffixes: [Comm: Bucket] = [:]
-    /// Globs with no anchor.
-    private var unanchored = Bucket(start: 0, end: 0)
+    private let suffixes: CommTable
+    /// Globs with no anchor, and for each (in the same order) what a comm needs before fnmatch is worth it.
+    fileprivate let unanchored: Bucket
+    private let unanchoredNeeds: [(length: Int, bytes: ByteSet)]
 
     /// A run of `members`.
     struct Bucket: Sendable {
@@ -36,14 +38,15 @@ struct RuleIndex: Sendable {
         var exactFiled: [(Comm, Int)] = []
         var prefixFiled: [(Comm, Int)] = []
         var suffixFiled: [(Comm, Int)] = []
-        var prefixSteps: Set<Comm> = []
-        var suffixSteps: Set<Comm> = []
-        var unanchoredList: [Int] = []
+        var prefixSteps: [Comm] = []
+        var suffixSteps: [Comm] = []
+        var unanchoredRules: [Int] = []
+        var unanchoredNeeds: [(length: Int, bytes: ByteSet)] = []
         exactFiled.reserveCapacity(names.count)
-        func file(_ rule: Int, under alternatives: [[UInt8]], in filed: inout [(Comm, Int)], steps: inout Set<Comm>) {
+        func file(_ rule: Int, under alternatives: [[UInt8]], in filed: inout [(Comm, Int)], steps: inout [Comm]) {
             for alternative in alternatives {
                 let key = Comm(alternative)
-                for length in 1..<alternative.count { steps.insert(key.prefix(length)) }
+                for length in 1..<alternative.count { steps.append(key.prefix(length)) }
                 filed.append((key, rule))
             }
         }
@@ -56,7 +59,8 @@ struct RuleIndex: Sendable {
                 let prefixLength = anchors.prefixes.first?.count ?? 0
                 let suffixLength = anchors.suffixes.first?.count ?? 0
                 if prefixLength == 0 && suffixLength == 0 {
-                    unanchoredList.append(rule)
+                    unanchoredRules.append(rule)
+                    unanchoredNeeds.append((glob.minimumLength, anchors.requiredBytes))
                 } else if prefixLength >= suffixLength {
                     file(rule, under: anchors.prefixes, in: &prefixFiled, steps: &prefixSteps)
                 } else {
@@ -65,78 +69,90 @@ struct RuleIndex: Sendable {
             }
         }
         var members: [Int] = []
-        members.reserveCapacity(exactFiled.count + prefixFiled.count + suffixFiled.count + unanchoredList.count)
-        /// Counts each key's rules, gives each key its run of `members`, then fills the runs in reading
-        /// order: no array per key, which for ten thousand names is most of the cost of building.
-        func table(_ filed: [(Comm, Int)], steps: Set<Comm>) -> [Comm: Bucket] {
-            var counts: [Comm: Int] = [:]
-            counts.reserveCapacity(filed.count + steps.count)
-            for (key, _) in filed { counts[key, default: 0] += 1 }
-            var table: [Comm: Bucket] = [:]
-            table.reserveCapacity(counts.count + steps.count)
-            var next = members.count
-            for (key, count) in counts {
-                table[key] = Bucket(start: next, end: next)
-                next += count
-            }
-            members += repeatElement(0, count: filed.count)
-            for (key, rule) in filed {
-                let slot = table[key]!.end
-                members[slot] = rule
-                table[key]!.end = slot + 1
-            }
-            for step in steps where table[step] == nil { table[step] = Bucket(start: 0, end: 0) }
-            return table
-        }
-        exact = table(exactFiled, steps: [])
-        prefixes = table(prefixFiled, steps: prefixSteps)
-        suffixes = table(suffixFiled, steps: suffixSteps)
-        unanchored = Bucket(start: members.count, end: members.count + unanchoredList.count)
-        members += unanchoredList
+        members.reserveCapacity(exactFiled.count + prefixFiled.count + suffixFiled.count + unanchoredRules.count)
+        exact = CommTable(filing: exactFiled, steps: [], into: &members)
+        prefixes = CommTable(filing: prefixFiled, steps: prefixSteps, into: &members)
+        suffixes = CommTable(filing: suffixFiled, steps: suffixSteps, into: &members)
+        unanchored = Bucket(start: members.count, end: members.count + unanchoredRules.count)
+        members += unanchoredRules
         self.members = members
+        self.unanchoredNeeds = unanchoredNeeds
     }
 
     /// Whether some rule's NAME admits `comm`: the exact look-up, then fnmatch for the globs found.
     func nameMayMatch(_ comm: Comm) -> Bool {
         if exact[comm] != nil { return true }
+        func admitted(_ rule: Int) -> Bool {
+            guard case .glob(let glob) = names[rule] else { return false }
+            return glob.matches(comm)
+        }
         var found = false
-        visitGlobBuckets(comm) { bucket in
-            found = members[bucket.start..<bucket.end].contains { rule in
-                guard case .glob(let glob) = names[rule] else { return false }
-                return glob.matches(comm)
-            }
+        visitAnchoredGlobs(comm) { bucket in
+            found = members[bucket.start..<bucket.end].contains(where: admitted)
             return !found
         }
-        return found
+        guard !found, !unanchored.isEmpty else { return found }
+        let length = comm.count
+        let present = ByteSet(comm)
+        for position in 0..<unanchoredNeeds.count where unanchoredMayMatch(position, length, present) {
+            if admitted(members[unanchored.start + position]) { return true }
+        }
+        return false
+    }
+
+    /// Whether a comm of `length` bytes, holding the bytes `present`, is long enough for the unanchored
+    /// glob at `position` and holds every literal byte it needs: only then is fnmatch worth running.
+    fileprivate func unanchoredMayMatch(_ position: Int, _ length: Int, _ present: ByteSet) -> Bool {
+        let needs = unanchoredNeeds[position]
+        return length >= needs.length && needs.bytes.isSubset(of: present)
     }
 
     /// The rules whose NAME could admit `comm`, in reading order: every rule that does is among them.
     func candidates(for comm: Comm) -> RuleCandidates {
-        var candidates = RuleCandidates(members: members)
-        if let bucket = exact[comm] { candidates.add(bucket) }
-        visitGlobBuckets(comm) { bucket in
+        var candidates = RuleCandidates(index: self, comm: comm)
+        if let entry = exact[comm] { candidates.add(entry.bucket) }
+        visitAnchoredGlobs(comm) { bucket in
             candidates.add(bucket)
             return true
         }
+        if !unanchored.isEmpty { candidates.addUnanchored(unanchored) }
         return candidates
     }
 
-    /// Calls `body` with each non-empty bucket of globs filed under a prefix or suffix of `comm`, then
-    /// with the unanchored ones, until it returns false.
-    private func visitGlobBuckets(_ comm: Comm, _ body: (Bucket) -> Bool) {
-        guard Self.walk(prefixes, comm, body), Self.walk(suffixes, comm.reversed, body) else { return }
-        if !unanchored.isEmpty { _ = body(unanchored) }
+    /// Calls `body` with each non-empty bucket of globs filed under a prefix or suffix of `comm`, until
+    /// it returns false.
+    private func visitAnchoredGlobs(_ comm: Comm, _ body: (Bucket) -> Bool) {
+        let length = comm.count
+        guard length > 0 else { return }
+        if prefixes.hasKey(startingWith: comm[0]) {
+            guard Self.walk(prefixes, comm, length, body) else { return }
+        }
+        if suffixes.hasKey(startingWith: comm[length - 1]) {
+            _ = Self.walk(suffixes, comm.reversed, length, body)
+        }
     }
 
-    /// Looks up `text`'s prefixes, shortest first, for as long as some anchor continues them; false
-    /// when `body` asked to stop.
-    private static func walk(_ table: [Comm: Bucket], _ text: Comm, _ body: (Bucket) -> Bool) -> Bool {
-        guard !table.isEmpty else { return true }
-        let length = text.count
-        var taken = 1
-        while taken <= length, let bucket = table[text.prefix(taken)] {
-            if !bucket.isEmpty && !body(bucket) { return false }
-            taken += 1
+    /// Visits the buckets of the anchors that are prefixes of `text`; false when `body` asked to stop.
+    /// Every prefix of a key is a key too, so the prefixes of `text` that are keys are those up to some
+    /// length, found by halving (four look-ups, not fifteen); from there each anchor with rules links
+    /// to the next shorter one.
+    private static func walk(_ table: CommTable, _ text: Comm, _ length: Int, _ body: (Bucket) -> Bool) -> Bool {
+        var deepest: CommTable.Entry?
+        var low = 1
+        var high = min(length, table.longestKey)
+        while low <= high {
+            let middle = (low + high) / 2
+            if let entry = table[text.prefix(middle)] {
+                deepest = entry
+                low = middle + 1
+            } else {
+                high = middle - 1
+            }
+        }
+        var entry = deepest
+        while let current = entry {
+            if !current.bucket.isEmpty && !body(current.bucket) { return false }
+            entry = current.shorter > 0 ? table[text.prefix(current.shorter)] : nil
         }
         return true
     }
@@ -149,12 +165,18 @@ public struct RuleCandidates: Sequence, IteratorProtocol {
     /// unanchored globs.
     static let capacity = 2 * Comm.maximumLength + 2
 
-    private let members: [Int]
+    private let index: RuleIndex
     private var buckets: InlineArray<32, RuleIndex.Bucket> = .init(repeating: RuleIndex.Bucket(start: 0, end: 0))
     private var count = 0
+    /// Which bucket holds the unanchored globs (-1: none), and what the comm offers them.
+    private var unanchoredBucket = -1
+    private let length: Int
+    private let present: ByteSet
 
-    init(members: [Int]) {
-        self.members = members
+    init(index: RuleIndex, comm: Comm) {
+        self.index = index
+        length = comm.count
+        present = ByteSet(comm)
     }
 
     mutating func add(_ bucket: RuleIndex.Bucket) {
@@ -163,14 +185,27 @@ public struct RuleCandidates: Sequence, IteratorProtocol {
         count += 1
     }
 
+    /// The unanchored globs: only those the comm could satisfy are visited.
+    mutating func addUnanchored(_ bucket: RuleIndex.Bucket) {
+        unanchoredBucket = count
+        add(bucket)
+    }
+
     public mutating func next() -> Int? {
-        var lowest: Int?
-        for position in 0..<count where !buckets[position].isEmpty {
-            if lowest.map({ members[buckets[position].start] < members[buckets[$0].start] }) ?? true { lowest = position }
+        while true {
+            var lowest: Int?
+            for position in 0..<count where !buckets[position].isEmpty {
+                if lowest.map({ index.members[buckets[position].start] < index.members[buckets[$0].start] }) ?? true {
+                    lowest = position
+                }
+            }
+            guard let lowest else { return nil }
+            let member = buckets[lowest].start
+            buckets[lowest].start += 1
+            if lowest == unanchoredBucket && !index.unanchoredMayMatch(member - index.unanchored.start, length, present) {
+                continue
+            }
+            return index.members[member]
         }
-        guard let lowest else { return nil }
-        let rule = members[buckets[lowest].start]
-        buckets[lowest].start += 1
-        return rule
     }
 }

@@ -138,11 +138,26 @@ import Testing
         #expect(anchors.suffixes.map { String(decoding: $0, as: UTF8.self) }.sorted() == suffixes.sorted())
     }
 
+    @Test func anEmptyNameMadeThroughTheAPIStillMatchesOnlyTheEmptyComm() {
+        let location = OOMAdjustCore.SourceLocation(path: "api", line: 1)
+        let rules = RuleSet([Rule(name: NamePattern(name: []), score: OOMScore(5)!, valueSpelling: "score=5", location: location)])
+        #expect(rules.nameMayMatch(Comm("")) && !rules.nameMayMatch(Comm("a")))
+        #expect(Array(rules.candidates(for: Comm(""))) == [0])
+    }
+
+    @Test func anUnanchoredGlobRunsOnlyForCommsThatHoldItsLiteralBytes() {
+        let rules = RuleText.rules("?sh* 1\n*[0-9]*x* 2\n")
+        #expect(rules.nameMayMatch(Comm("ssh")) && rules.nameMayMatch(Comm("ashes")) && !rules.nameMayMatch(Comm("bash")) && !rules.nameMayMatch(Comm("sh")))
+        #expect(!rules.nameMayMatch(Comm("hs")) && !rules.nameMayMatch(Comm("ab")))
+        #expect(rules.nameMayMatch(Comm("a1x")) && !rules.nameMayMatch(Comm("ax")) && !rules.nameMayMatch(Comm("a1")))
+    }
+
     @Test func commPrefixesAndReversal() {
         let comm = Comm("systemd-journal")
         #expect(comm.prefix(0) == Comm("") && comm.prefix(3) == Comm("sys") && comm.prefix(8) == Comm("systemd-"))
         #expect(comm.prefix(9) == Comm("systemd-j") && comm.prefix(15) == comm && comm.prefix(40) == comm)
         #expect(comm.reversed == Comm("lanruoj-dmetsys") && comm.reversed.reversed == comm)
         #expect(Comm("ab").reversed == Comm("ba") && Comm("").reversed == Comm(""))
+        #expect((0...15).allSatisfy { Comm(String(repeating: "x", count: $0)).count == $0 })
     }
 }
