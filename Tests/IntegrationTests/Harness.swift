@@ -4,8 +4,8 @@ import Testing
 /// Shared machinery for the root integration tests: the built binaries, uniquely named test processes,
 /// a running agent whose log can be waited on, and cleanup that happens even when a test fails.
 ///
-/// Safety: every process these tests touch is one they spawned from a copy of `oom-adjust-testproc`
-/// under a name unique to this run, and every config names only such processes.
+/// Safety: every process these tests touch is one they spawned from a copy of `oom-adjust-testproc` (or
+/// of `oom-adjust-crowd`) under a name unique to this run, and every config names only such processes.
 enum Harness {
     /// Set in CI: a test that cannot run (not root, no proc connector) fails instead of skipping.
     static let skipsAreFailures = ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ROOT_TESTS"] == "1"
