@@ -22,6 +22,8 @@ public enum ConfigParser {
                     "file is \(bytes.count) bytes; a config may be at most \(maximumFileSize) bytes"))
             return result
         }
+        // One rule a line at most: room for all of them at once, not copied as the array grows.
+        result.rules.reserveCapacity(bytes.count { $0 == UInt8(ascii: "\n") } + 1)
         var lineNumber = 0
         var start = 0
         while start < bytes.count {
@@ -51,7 +53,9 @@ public enum ConfigParser {
         if let nul = raw.firstIndex(of: 0) {
             return error("NUL byte at column \(nul - raw.startIndex + 1); is this a text file?")
         }
-        guard let text = String(validating: raw, as: UTF8.self) else {
+        // Plain ASCII, as almost every config is, needs no validation.
+        guard let text = raw.allSatisfy({ $0 < 0x80 }) ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+        else {
             return error("line is not valid UTF-8; save the file as UTF-8 (or plain ASCII)")
         }
         let tokens: [String]
@@ -180,17 +184,17 @@ public enum ConfigParser {
 
     /// `-17`…`15` on the legacy oom_adj scale, or `score=N` on the native -1000…1000 scale.
     static func parseValue(_ token: String) -> Result<OOMScore, ValueProblem> {
-        if token.hasPrefix(scorePrefix) {
-            let digits = String(token.dropFirst(scorePrefix.count))
+        if token.utf8.starts(with: scorePrefix.utf8) {
+            let digits = token.utf8.dropFirst(scorePrefix.utf8.count)
             guard let number = parseInteger(digits) else {
-                return .failure(ValueProblem(message: "`\(token)`: `\(digits)` is not a whole number; write score=N with N from -1000 to 1000"))
+                return .failure(ValueProblem(message: "`\(token)`: `\(Substring(digits))` is not a whole number; write score=N with N from -1000 to 1000"))
             }
             guard let score = OOMScore(number) else {
                 return .failure(ValueProblem(message: "`\(token)` is out of range; oom_score_adj goes from -1000 to 1000"))
             }
             return .success(score)
         }
-        guard let number = parseInteger(token) else {
+        guard let number = parseInteger(token.utf8) else {
             return .failure(ValueProblem(message: "`\(token)` is not a number; write an oom_adj value from -17 to 15, or score=N with N from -1000 to 1000"))
         }
         guard let score = OOMScore(legacyOOMAdj: number) else {
@@ -201,8 +205,10 @@ public enum ConfigParser {
 
     /// An optional sign and decimal digits. Values too long to be in any range saturate rather than
     /// overflow, so they are reported as out of range, not as "not a number".
-    static func parseInteger(_ text: String) -> Int? {
-        var utf8 = Substring(text).utf8[...]
+    static func parseInteger(_ text: String) -> Int? { parseInteger(text.utf8) }
+
+    static func parseInteger<Digits: Collection<UInt8>>(_ text: Digits) -> Int? {
+        var utf8 = text[...]
         var negative = false
         if let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
             negative = first == UInt8(ascii: "-")
