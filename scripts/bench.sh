@@ -562,7 +562,8 @@ if ! skipped sweep; then
     pid_max=$(cat /proc/sys/kernel/pid_max)
     nproc_limit=$(ulimit -u)
     [[ $nproc_limit == unlimited ]] && nproc_limit=$pid_max
-    tasks=$(find /proc/[0-9]*/task -maxdepth 1 -mindepth 1 2>/dev/null | wc -l)
+    # find fails when a process exits while it lists: under pipefail that would end the bench silently.
+    tasks=$(find /proc/[0-9]*/task -maxdepth 1 -mindepth 1 2>/dev/null | wc -l || true)
     room=$(((pid_max < nproc_limit ? pid_max : nproc_limit) - tasks - 1000))
     if ((SWEEP_PROCS > room)); then
         log "warning: pid_max $pid_max, ulimit -u $nproc_limit and $tasks running tasks leave room for $room sleepers, not $SWEEP_PROCS"
