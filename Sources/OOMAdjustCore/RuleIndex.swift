@@ -70,11 +70,36 @@ final class RuleIndex: Sendable {
         }
         var members: [Int] = []
         members.reserveCapacity(exactFiled.count + prefixFiled.count + suffixFiled.count + unanchoredRules.count)
-        exact = CommTable(filing: exactFiled, steps: [], into: &members)
-        prefixes = CommTable(filing: prefixFiled, steps: prefixSteps, into: &members)
-        suffixes = CommTable(filing: suffixFiled, steps: suffixSteps, into: &members)
-        unanchored = Bucket(start: members.count, end: members.count + unanchoredRules.count)
+        let prefixes = CommTable(filing: prefixFiled, steps: prefixSteps, into: &members)
+        let suffixes = CommTable(filing: suffixFiled, steps: suffixSteps, into: &members)
+        let unanchored = Bucket(start: members.count, end: members.count + unanchoredRules.count)
         members += unanchoredRules
+        // An exact name is a whole comm, so which globs admit it is known now: filed beside it, they make
+        // its bucket every candidate for that comm, and a process some exact rule names costs one look-up.
+        var keys = Set<Comm>(minimumCapacity: exactFiled.count)
+        for (key, _) in exactFiled where keys.insert(key).inserted {
+            let length = key.count
+            let byPrefix = length > 0 && prefixes.hasKey(startingWith: key[0])
+            let bySuffix = length > 0 && suffixes.hasKey(startingWith: key[length - 1])
+            guard byPrefix || bySuffix || !unanchored.isEmpty else { continue }
+            var globs: [Int] = []
+            func collect(_ bucket: Bucket) -> Bool {
+                for rule in members[bucket.start..<bucket.end] {
+                    if case .glob(let glob) = names[rule], glob.matches(key) { globs.append(rule) }
+                }
+                return true
+            }
+            if byPrefix { _ = Self.walk(prefixes, key, length, collect) }
+            if bySuffix { _ = Self.walk(suffixes, key.reversed, length, collect) }
+            if !unanchored.isEmpty { _ = collect(unanchored) }
+            for rule in globs { exactFiled.append((key, rule)) }
+        }
+        // Filing keeps the order of the pairs within a key: reading order.
+        exactFiled.sort { $0.1 < $1.1 }
+        self.exact = CommTable(filing: exactFiled, steps: [], into: &members)
+        self.prefixes = prefixes
+        self.suffixes = suffixes
+        self.unanchored = unanchored
         self.members = members
         self.unanchoredNeeds = unanchoredNeeds
     }
@@ -110,7 +135,11 @@ final class RuleIndex: Sendable {
     /// The rules whose NAME could admit `comm`, in reading order: every rule that does is among them.
     func candidates(for comm: Comm) -> RuleCandidates {
         var candidates = RuleCandidates(index: self, comm: comm)
-        if let entry = exact[comm] { candidates.add(entry.bucket) }
+        if let entry = exact[comm] {
+            // The globs that admit this comm were filed with it.
+            candidates.add(entry.bucket)
+            return candidates
+        }
         visitAnchoredGlobs(comm) { bucket in
             candidates.add(bucket)
             return true
