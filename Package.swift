@@ -57,6 +57,8 @@ let package = Package(
         ),
         // A tiny program the integration tests copy under unique names: it sleeps, forks, renames itself.
         .executableTarget(name: "oom-adjust-testproc"),
+        // A crowd of waiting processes for the integration tests, in C so that 10,000 forks are cheap.
+        .executableTarget(name: "oom-adjust-crowd"),
         // Feeds random and mutated datagrams and configs to the decoder and the parser; built with
         // AddressSanitizer and libFuzzer by scripts/fuzz.sh (README.md, "Fuzzing").
         // Replayable pseudo-random input for the fuzz driver and the fuzz tests.

@@ -20,6 +20,11 @@
 #      minimal C sweep (getdents /proc, openat each /proc/PID, read comm and oom_score_adj), median of
 #      several alternating runs; and `oom-adjust rank` over the same processes (each named by a rule),
 #      median of as many runs.
+#   6. Cost of a large rule set: two agents side by side, one with a single rule, one with N exact
+#      rules and G globs (literal prefixes, a few bracket, suffix-only and unanchored ones), each
+#      with its own probe name; idle and storm latency of both, their CPU during the storm, the big
+#      one's allocator calls per unmatched datagram (comms that walk its glob index and miss), and
+#      `check` and a SIGHUP reload of the big config, timed.
 #
 # Safety: it touches only processes it spawned, under names unique to the run; every loop is bounded in
 # count and time; an EXIT trap kills and reaps all it started, removes the uprobes and the tracefs
@@ -35,16 +40,18 @@
 #   --sweep-runs N        timed runs of each sweep; the median is reported (default 7)
 #   --mem-events N        process events for the memory check (default 100000; each exec is 2: fork, exec)
 #   --alloc-execs N       execs in the allocation check (default 5000)
+#   --rules N             exact rules in the large rule set of phase 6 (default 10000)
+#   --rules-globs N       globs in it (default 500)
 #   --priority N          SCHED_FIFO priority of both listeners (default 10)
 #   --agent PATH          use this oom-adjust binary instead of building one
 #   --scratch-path DIR    SwiftPM scratch path for the release build (default .build-bench)
-#   --skip PHASES         comma-separated phases to skip: latency,memory,alloc,sweep
+#   --skip PHASES         comma-separated phases to skip: latency,memory,alloc,sweep,rules
 #   --keep                keep the temporary directory (traces, logs) and print its path
 # Documented in README.md, "Benchmarks".
 set -euo pipefail
 
 PROBES=300 GAP_MS=15 STORM_LOOPS=$(nproc) SWEEP_PROCS=10000 SWEEP_RUNS=7 MEM_EVENTS=100000
-ALLOC_EXECS=5000 PRIORITY=10 AGENT="" SCRATCH=.build-bench SKIP="" KEEP=0
+ALLOC_EXECS=5000 PRIORITY=10 AGENT="" SCRATCH=.build-bench SKIP="" KEEP=0 RULES=10000 RULES_GLOBS=500
 PROBE_LIFE=1          # seconds each probe lives: far above any latency, so a late write still lands
 STORM_MAX_SECONDS=120 # no storm runs longer than this, whatever happens
 IDLE_MAX_SECONDS=600  # the sleepers die by themselves after this
@@ -60,6 +67,8 @@ while (($#)); do
     --sweep-runs) SWEEP_RUNS=$2; shift ;;
     --mem-events) MEM_EVENTS=$2; shift ;;
     --alloc-execs) ALLOC_EXECS=$2; shift ;;
+    --rules) RULES=$2; shift ;;
+    --rules-globs) RULES_GLOBS=$2; shift ;;
     --priority) PRIORITY=$2; shift ;;
     --agent) AGENT=$2; shift ;;
     --scratch-path) SCRATCH=$2; shift ;;
@@ -70,9 +79,11 @@ while (($#)); do
     esac
     shift
 done
-for n in PROBES GAP_MS STORM_LOOPS SWEEP_PROCS SWEEP_RUNS MEM_EVENTS ALLOC_EXECS PRIORITY; do
-    [[ ${!n} =~ ^[0-9]+$ ]] || { echo "bench: --${n,,} needs a whole number" >&2; exit 64; }
+for n in PROBES GAP_MS STORM_LOOPS SWEEP_PROCS SWEEP_RUNS MEM_EVENTS ALLOC_EXECS PRIORITY RULES RULES_GLOBS; do
+    [[ ${!n} =~ ^[0-9]+$ ]] || { n=${n,,}; echo "bench: --${n//_/-} needs a whole number" >&2; exit 64; }
 done
+# The exact names are TAG, `e` and a base-36 number of at most 4 digits, to stay within 15 bytes.
+((RULES <= 36 ** 4 - 1 && RULES_GLOBS <= 9999)) || { echo "bench: --rules is at most 1679615 and --rules-globs 9999" >&2; exit 64; }
 ((PRIORITY >= 1 && PRIORITY <= 99)) || { echo "bench: --priority must be 1..99" >&2; exit 64; }
 skipped() { [[ ",$SKIP," == *",$1,"* ]]; }
 
@@ -143,8 +154,9 @@ wait_for_line() {
 }
 
 status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
-# utime + stime in clock ticks (fields 14 and 15; the comm in field 2 may hold spaces, hence the sed).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# CPU time in ns: the scheduler's own sum (/proc/PID/schedstat, field 1), finer than utime + stime's
+# clock ticks, which a few seconds of 10 % CPU would give to within a few per cent only.
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 now_ns() { echo $((${EPOCHREALTIME/./} * 1000)); }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -557,7 +569,8 @@ if ! skipped sweep; then
     pid_max=$(cat /proc/sys/kernel/pid_max)
     nproc_limit=$(ulimit -u)
     [[ $nproc_limit == unlimited ]] && nproc_limit=$pid_max
-    tasks=$(find /proc/[0-9]*/task -maxdepth 1 -mindepth 1 2>/dev/null | wc -l)
+    # find fails when a process exits while it lists: under pipefail that would end the bench silently.
+    tasks=$(find /proc/[0-9]*/task -maxdepth 1 -mindepth 1 2>/dev/null | wc -l || true)
     room=$(((pid_max < nproc_limit ? pid_max : nproc_limit) - tasks - 1000))
     if ((SWEEP_PROCS > room)); then
         log "warning: pid_max $pid_max, ulimit -u $nproc_limit and $tasks running tasks leave room for $room sleepers, not $SWEEP_PROCS"
@@ -587,6 +600,7 @@ printf '# bench %s: only names unique to this run\n%s score=%d\n' "$TAG" "$NAME_
 "$AGENT" check --config "$TMP/agent.conf" >/dev/null || fail "the agent rejects its bench config"
 
 declare -A R # results, for the summary
+v() { echo "${R[$1]:--}"; }
 
 # ---- tracefs: a private instance -----------------------------------------------------------------
 if [[ ! -d $TRACEFS/instances ]]; then
@@ -629,25 +643,26 @@ log "agent pid $AGENT_PID and reference pid $REF_PID listening, both SCHED_FIFO 
 R[rss_start_agent]=$(status_kb "$AGENT_PID" RssAnon)
 R[rss_start_ref]=$(status_kb "$REF_PID" RssAnon)
 
-# Asks the agent for its counters (SIGUSR1) and prints its `datagrams` count.
+# Asks an agent (PID, logging to LOG; the bench's own agent by default) for its counters (SIGUSR1) and
+# prints its `datagrams` count.
 agent_datagrams() {
-    local before i
-    before=$(grep -c ' counters ' "$TMP/agent.log" || true)
-    kill -USR1 "$AGENT_PID"
+    local pid=${1:-$AGENT_PID} log=${2:-$TMP/agent.log} before i
+    before=$(grep -c ' counters ' "$log" || true)
+    kill -USR1 "$pid"
     for ((i = 0; i < 200; i++)); do
-        (($(grep -c ' counters ' "$TMP/agent.log" || true) > before)) && break
+        (($(grep -c ' counters ' "$log" || true) > before)) && break
         sleep 0.05
     done
-    grep ' counters ' "$TMP/agent.log" | tail -1 | sed -n 's/.* datagrams=\([0-9]*\).*/\1/p'
+    grep ' counters ' "$log" | tail -1 | sed -n 's/.* datagrams=\([0-9]*\).*/\1/p'
 }
 
-# Starts STORM_LOOPS exec loops of /bin/true, COUNT execs each at most, never longer than
+# Starts STORM_LOOPS exec loops of /bin/true (or PATH), COUNT execs each at most, never longer than
 # STORM_MAX_SECONDS; their pids land in STORM_PIDS.
 start_storm() {
-    local count=$1 i
+    local count=$1 path=${2:-/bin/true} i
     STORM_PIDS=()
     for ((i = 0; i < STORM_LOOPS; i++)); do
-        start_bg "$TMP/storm.$i" /dev/null "$HELPER" storm "$STORM_MAX_SECONDS" "$count" /bin/true
+        start_bg "$TMP/storm.$i" /dev/null "$HELPER" storm "$STORM_MAX_SECONDS" "$count" "$path"
         STORM_PIDS+=("$LAST_PID")
     done
 }
@@ -662,15 +677,19 @@ finish_storm() {
 }
 
 # ---- 1, 2: latency idle and under a storm --------------------------------------------------------
+# The two listeners a latency phase compares: for each a label (the key of its figures), its pid, and
+# the name of the probes it adjusts.
+use_listeners() { WHO1=$1 PID1=$2 PROBE1=$3 WHO2=$4 PID2=$5 PROBE2=$6; }
+
 # Pairs each probe's exec with the first oom_score_adj update of its pid; prints "who probes measured
 # early" per listener and leaves the latencies (ns) in $TMP/lat-PHASE-WHO.
 analyse_latency() {
     local dump=$1 phase=$2
-    : >"$TMP/lat-$phase-agent"
-    : >"$TMP/lat-$phase-ref"
-    sort -k2,2n "$dump" | awk -v a="$NAME_A" -v r="$NAME_R" -v out="$TMP/lat-$phase-" '
+    : >"$TMP/lat-$phase-$WHO1"
+    : >"$TMP/lat-$phase-$WHO2"
+    sort -k2,2n "$dump" | awk -v a="$PROBE1" -v r="$PROBE2" -v wa="$WHO1" -v wr="$WHO2" -v out="$TMP/lat-$phase-" '
         $1 == "E" {
-            n = split($4, part, "/"); who = part[n] == a ? "agent" : part[n] == r ? "ref" : ""
+            n = split($4, part, "/"); who = part[n] == a ? wa : part[n] == r ? wr : ""
             if (who == "") next
             probes[who]++; owner[$3] = who; start[$3] = $2; done[$3] = 0
             # An update up to 50 ms before this exec, for this pid, landed early: it counts as 0.
@@ -688,32 +707,31 @@ analyse_latency() {
         END { for (w in probes) print w, probes[w], measured[w] + 0, earlies[w] + 0 }'
 }
 
+# KIND is idle or storm; PHASE (KIND by default) names the figures, R[PHASE_p50_WHO] and so on; a
+# storm phase also gives R[cpu_WHO] (CPU % during the storm), R[vmrss_WHO] and R[rssanon_WHO].
 latency_phase() {
-    local phase=$1 who t0 t1 a0 a1 r0 r1
-    log "latency, $phase: $PROBES probes each for agent and reference, ${GAP_MS} ms apart"
+    local kind=$1 phase=${2:-$1} who t0 t1 a0 a1 r0 r1
+    log "latency, $phase: $PROBES probes each for $WHO1 and $WHO2, ${GAP_MS} ms apart"
     drain_trace /dev/null
     echo 1 >"$INSTANCE/tracing_on"
-    if [[ $phase == storm ]]; then
+    if [[ $kind == storm ]]; then
         start_storm 1000000000
         sleep 1
-        t0=$(now_ns) a0=$(cpu_ticks "$AGENT_PID") r0=$(cpu_ticks "$REF_PID")
+        t0=$(now_ns) a0=$(cpu_ns "$PID1") r0=$(cpu_ns "$PID2")
     fi
     # In the background and waited for, so that a signal to the bench is handled at once.
     start_bg /dev/null "$TMP/probes.log" timeout $((STORM_MAX_SECONDS - 5)) \
-        "$HELPER" probes "$TMP/$NAME_A" "$TMP/$NAME_R" "$PROBES" $((GAP_MS * 1000)) "$PROBE_LIFE"
+        "$HELPER" probes "$TMP/$PROBE1" "$TMP/$PROBE2" "$PROBES" $((GAP_MS * 1000)) "$PROBE_LIFE"
     wait "$LAST_PID" || log "warning: the probe spawner stopped early (status $?)"
-    if [[ $phase == storm ]]; then
-        t1=$(now_ns) a1=$(cpu_ticks "$AGENT_PID") r1=$(cpu_ticks "$REF_PID")
+    if [[ $kind == storm ]]; then
+        t1=$(now_ns) a1=$(cpu_ns "$PID1") r1=$(cpu_ns "$PID2")
         finish_storm
-        R[storm_execs_per_s]=$STORM_RATE
-        R[cpu_agent]=$(awk -v d=$((a1 - a0)) -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", 100 * d / hz / (t / 1e9) }')
-        R[cpu_ref]=$(awk -v d=$((r1 - r0)) -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", 100 * d / hz / (t / 1e9) }')
-        for who in agent ref; do
-            local pid=$AGENT_PID
-            [[ $who == ref ]] && pid=$REF_PID
-            R[vmrss_$who]=$(status_kb "$pid" VmRSS)
-            R[rssanon_$who]=$(status_kb "$pid" RssAnon)
-        done
+        R[${phase}_execs_per_s]=$STORM_RATE
+        R[${phase}_cpu_ns_$WHO1]=$((a1 - a0)) R[${phase}_cpu_ns_$WHO2]=$((r1 - r0)) R[${phase}_wall_ns]=$((t1 - t0))
+        R[cpu_$WHO1]=$(awk -v d=$((a1 - a0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", 100 * d / t }')
+        R[cpu_$WHO2]=$(awk -v d=$((r1 - r0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", 100 * d / t }')
+        R[vmrss_$WHO1]=$(status_kb "$PID1" VmRSS) R[rssanon_$WHO1]=$(status_kb "$PID1" RssAnon)
+        R[vmrss_$WHO2]=$(status_kb "$PID2" VmRSS) R[rssanon_$WHO2]=$(status_kb "$PID2" RssAnon)
     fi
     sleep 0.3
     echo 0 >"$INSTANCE/tracing_on"
@@ -721,13 +739,14 @@ latency_phase() {
     while read -r who probes measured early; do
         R[${phase}_probes_$who]=$probes R[${phase}_missed_$who]=$((probes - measured)) R[${phase}_early_$who]=$early
     done < <(analyse_latency "$TMP/trace-$phase" "$phase")
-    for who in agent ref; do
+    for who in "$WHO1" "$WHO2"; do
         read -r _ R[${phase}_p50_$who] R[${phase}_p90_$who] R[${phase}_p99_$who] R[${phase}_max_$who] < <(percentiles "$TMP/lat-$phase-$who")
         : "${R[${phase}_probes_$who]:=0}" "${R[${phase}_missed_$who]:=0}" "${R[${phase}_early_$who]:=0}"
     done
 }
 
 if ! skipped latency; then
+    use_listeners agent "$AGENT_PID" "$NAME_A" ref "$REF_PID" "$NAME_R"
     latency_phase idle
     latency_phase storm
 fi
@@ -764,40 +783,47 @@ sym_offset() { # LIBRARY SYMBOL: the file offset uprobe_events wants
     return 1
 }
 
-if ! skipped alloc; then
-    LIBC=$(awk '$6 ~ /\/libc\.so/ { print $6; exit }' "/proc/$AGENT_PID/maps")
+# Counts the allocator calls of agent PID (logging to LOG) during an exec storm of EXECS runs of PATH,
+# whose name no rule matches; R[KEY_calls], R[KEY_datagrams], R[KEY_per_event] and R[KEY_control].
+count_allocations() {
+    local key=$1 pid=$2 log=$3 path=$4 execs=$5 LIBC fn off d0 d1
+    LIBC=$(awk '$6 ~ /\/libc\.so/ { print $6; exit }' "/proc/$pid/maps")
     [[ -n $LIBC ]] || fail "cannot find the agent's libc"
-    log "allocations: uprobes on $LIBC allocators for pid $AGENT_PID, $ALLOC_EXECS execs of /bin/true"
+    log "allocations: uprobes on $LIBC allocators for pid $pid, $execs execs of $path"
     for fn in malloc calloc realloc aligned_alloc posix_memalign memalign; do
         off=$(sym_offset "$LIBC" "$fn") || continue
         echo "p:$UPROBE_GROUP/$fn $LIBC:$off" >>"$TRACEFS/uprobe_events"
         UPROBES+=("$UPROBE_GROUP/$fn")
-        echo "common_pid == $AGENT_PID" >"$INSTANCE/events/$UPROBE_GROUP/$fn/filter"
+        echo "common_pid == $pid" >"$INSTANCE/events/$UPROBE_GROUP/$fn/filter"
     done
-    d0=$(agent_datagrams)
+    d0=$(agent_datagrams "$pid" "$log")
     drain_trace /dev/null
     echo 1 >"$INSTANCE/events/$UPROBE_GROUP/enable"
     echo 1 >"$INSTANCE/tracing_on"
-    start_storm $(((ALLOC_EXECS + STORM_LOOPS - 1) / STORM_LOOPS))
+    start_storm $(((execs + STORM_LOOPS - 1) / STORM_LOOPS)) "$path"
     finish_storm wait
     sleep 0.5
-    drain_trace "$TMP/trace-alloc"
+    drain_trace "$TMP/trace-$key"
     # The control: logging the counters allocates, so the probes must see calls now. The same SIGUSR1
     # gives the datagram count, whose own allocations stay out of the event-path count above.
-    d1=$(agent_datagrams)
+    d1=$(agent_datagrams "$pid" "$log")
     sleep 0.2
     echo 0 >"$INSTANCE/tracing_on"
     echo 0 >"$INSTANCE/events/$UPROBE_GROUP/enable"
-    drain_trace "$TMP/trace-alloc-control"
-    R[alloc_control]=$(awk '$1 == "U"' "$TMP/trace-alloc-control" | wc -l)
-    R[alloc_calls]=$(awk '$1 == "U"' "$TMP/trace-alloc" | wc -l)
-    R[alloc_datagrams]=$((d1 - d0))
-    ((R[alloc_control] > 0)) || log "warning: the allocator uprobes saw nothing even for SIGUSR1; the allocation count is not trustworthy"
-    ((R[alloc_calls] == 0)) || log "allocations on the event path: for stacks, define the uprobe again and run" \
+    drain_trace "$TMP/trace-$key-control"
+    R[${key}_control]=$(awk '$1 == "U"' "$TMP/trace-$key-control" | wc -l)
+    R[${key}_calls]=$(awk '$1 == "U"' "$TMP/trace-$key" | wc -l)
+    R[${key}_datagrams]=$((d1 - d0))
+    ((R[${key}_control] > 0)) || log "warning: the allocator uprobes saw nothing even for SIGUSR1; the allocation count is not trustworthy"
+    ((R[${key}_calls] == 0)) || log "allocations on the event path: for stacks, define the uprobe again and run" \
         "perf record -e $UPROBE_GROUP:malloc --call-graph dwarf -p <agent pid> during an exec storm"
-    R[alloc_per_event]=$(awk -v c="${R[alloc_calls]}" -v d="${R[alloc_datagrams]}" 'BEGIN { if (d > 0) printf "%.3f", c / d; else print "-" }')
+    R[${key}_per_event]=$(awk -v c="${R[${key}_calls]}" -v d="${R[${key}_datagrams]}" 'BEGIN { if (d > 0) printf "%.3f", c / d; else print "-" }')
     for probe in "${UPROBES[@]}"; do echo "-:$probe" >>"$TRACEFS/uprobe_events"; done
     UPROBES=()
+}
+
+if ! skipped alloc; then
+    count_allocations alloc "$AGENT_PID" "$TMP/agent.log" /bin/true "$ALLOC_EXECS"
 fi
 
 # The listeners' part is over.
@@ -845,8 +871,143 @@ if ! skipped sweep; then
     wait "$IDLE_PID" || true
 fi
 
+# ---- 6: the cost of a large rule set -------------------------------------------------------------
+# Two agents side by side, seeing the same events: one with a single rule, one with RULES exact rules
+# and RULES_GLOBS globs, every one of them a name unique to this run. Each adjusts its own probe, named
+# in its last rule, so the big agent's figures include walking its whole index.
+NAME_1="$TAG-1" NAME_N="$TAG-n" NAME_Q="${TAG}q" VALUE_1=126 VALUE_N=127
+
+# The large config on stdout: the exact names are TAG, `e` and a base-36 number; of every 50 globs one is
+# suffix-only, one has a bracket before its literal prefix, one a range after it, and two in all have no
+# anchor (`?` first); the rest are literal prefixes, the common case (`php-fpm*`).
+large_config() {
+    awk -v tag="$TAG" -v n="$RULES" -v g="$RULES_GLOBS" -v probe="$NAME_N" -v value="$VALUE_N" '
+        function b36(x,  s) { s = ""; do { s = substr("0123456789abcdefghijklmnopqrstuvwxyz", x % 36 + 1, 1) s; x = int(x / 36) } while (x > 0); return s }
+        BEGIN {
+            printf "# bench %s: %d exact rules and %d globs, only names unique to this run\n", tag, n, g
+            for (i = 0; i < n; i++) printf "%se%s score=%d\n", tag, b36(i), i % 1000
+            for (i = 0; i < g; i++) {
+                k = i % 50
+                if (k == 0) printf "*%ss%d score=200\n", tag, i
+                else if (k == 1) printf "[oO]%sb%d* score=200\n", substr(tag, 2), i
+                else if (k == 2) printf "%sr[0-9]%d* score=200\n", tag, i
+                else if (k == 3 && i < 100) printf "?%su%d* score=200\n", substr(tag, 2), i
+                else printf "%sg%d-* score=200\n", tag, i
+            }
+            printf "%s score=%d\n", probe, value
+        }'
+}
+
+# Pools the figures of two halves of a latency phase, A and B, into OUT: the latencies of both, the
+# probe counts summed, and for a storm the CPU % over both (and R[cpu_WHO] set from that).
+combine_halves() {
+    local kind=$1 out=$2 a=$3 b=$4 who key
+    for who in "$WHO1" "$WHO2"; do
+        cat "$TMP/lat-$a-$who" "$TMP/lat-$b-$who" >"$TMP/lat-$out-$who"
+        read -r _ R[${out}_p50_$who] R[${out}_p90_$who] R[${out}_p99_$who] R[${out}_max_$who] < <(percentiles "$TMP/lat-$out-$who")
+        for key in probes missed early; do R[${out}_${key}_$who]=$((R[${a}_${key}_$who] + R[${b}_${key}_$who])); done
+        if [[ $kind == storm ]]; then
+            R[cpu_$who]=$(awk -v a="${R[${a}_cpu_ns_$who]}" -v b="${R[${b}_cpu_ns_$who]}" -v s="${R[${a}_wall_ns]}" -v t="${R[${b}_wall_ns]}" \
+                'BEGIN { printf "%.1f", 100 * (a + b) / (s + t) }')
+        fi
+    done
+    [[ $kind == storm ]] && R[${out}_execs_per_s]=$(((R[${a}_execs_per_s] + R[${b}_execs_per_s]) / 2))
+    return 0
+}
+
+# Starts the one-rule agent or the large one (WHICH: one or many), waits for its start-up sweep, and
+# sets ONE_PID or MANY_PID.
+start_rules_agent() {
+    local which=$1 config=$TMP/one.conf
+    [[ $which == many ]] && config=$TMP/large.conf
+    start_bg "$TMP/$which.out" "$TMP/$which.log" "$AGENT" run --config "$config" --realtime-priority "$PRIORITY"
+    wait_for_line "$TMP/$which.log" "reason=start-up" 60 || { tail -5 "$TMP/$which.log" >&2; fail "the $which-rule agent did not start"; }
+    if [[ $which == many ]]; then MANY_PID=$LAST_PID; else ONE_PID=$LAST_PID; fi
+}
+
+# Milliseconds from SIGHUP to the agent's "config reloaded", RUNS times; the median on stdout. The
+# log's stamps are wall-clock milliseconds.
+reload_ms() {
+    local pid=$1 log=$2 runs=$3 i j before t0 stamp
+    for ((i = 0; i < runs; i++)); do
+        before=$(grep -c 'config reloaded' "$log" || true)
+        t0=${EPOCHREALTIME/./}
+        kill -HUP "$pid"
+        for ((j = 0; j < 400; j++)); do
+            (($(grep -c 'config reloaded' "$log" || true) > before)) && break
+            sleep 0.025
+        done
+        stamp=$(grep 'config reloaded' "$log" | tail -1 | cut -d' ' -f1)
+        [[ -n $stamp ]] || { log "warning: no reload logged"; continue; }
+        echo $((($(date -d "$stamp" +%s%6N) - t0)))
+        # Let the sweep that follows finish before the next signal.
+        sleep 0.3
+    done | median | awk '{ printf "%.1f", $1 / 1000 }'
+}
+
+if ! skipped rules; then
+    cp /bin/sleep "$TMP/$NAME_1"
+    cp /bin/sleep "$TMP/$NAME_N"
+    cp /bin/true "$TMP/$NAME_Q"
+    printf '# bench %s: one rule\n%s score=%d\n' "$TAG" "$NAME_1" "$VALUE_1" >"$TMP/one.conf"
+    large_config >"$TMP/large.conf"
+    "$AGENT" check --config "$TMP/large.conf" >"$TMP/large-check.out" 2>&1 || { tail -5 "$TMP/large-check.out" >&2; fail "the agent rejects the large config"; }
+    R[rules_count]=$(grep -c 'score=' "$TMP/large.conf")
+    log "rules: $(v rules_count) rules (check: $(tail -1 "$TMP/large-check.out" | sed 's/.*: //')); check timed $SWEEP_RUNS times each"
+    : >"$TMP/check-one.ns"
+    : >"$TMP/check-large.ns"
+    for ((i = 0; i < SWEEP_RUNS; i++)); do
+        read -r _ ns _ status < <("$HELPER" time "$AGENT" check --config "$TMP/one.conf")
+        echo "$ns" >>"$TMP/check-one.ns"
+        read -r _ ns _ status < <("$HELPER" time "$AGENT" check --config "$TMP/large.conf")
+        ((status == 0)) || log "warning: check of the large config exited $status"
+        echo "$ns" >>"$TMP/check-large.ns"
+    done
+    R[check_one_ms]=$(median <"$TMP/check-one.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
+    R[check_many_ms]=$(median <"$TMP/check-large.ns" | awk '{ printf "%.1f", $1 / 1e6 }')
+
+    # The kernel hands each event to the listener that subscribed last first, and which of two equal
+    # agents is first changes their figures by up to a tenth (--rules 0 --rules-globs 0 runs two agents
+    # with one rule each, the control). So each half of the probes runs with the other agent first, both
+    # started afresh, and warmed up by a few probes that are not measured.
+    all_probes=$PROBES
+    PROBES=$(((all_probes + 1) / 2))
+    for half in a b; do
+        if [[ $half == a ]]; then
+            start_rules_agent many
+            start_rules_agent one
+        else
+            for pid in "$ONE_PID" "$MANY_PID"; do
+                signal_child TERM "$pid"
+                wait "$pid" || log "warning: an agent of the rules phase exited with status $?"
+            done
+            start_rules_agent one
+            start_rules_agent many
+        fi
+        "$HELPER" probes "$TMP/$NAME_1" "$TMP/$NAME_N" 20 $((GAP_MS * 1000)) 0 >/dev/null 2>&1 || true
+        log "rules, half $half: one-rule agent pid $ONE_PID and $(v rules_count)-rule agent pid $MANY_PID listening, the $([[ $half == a ]] && echo one-rule || echo large) one first"
+        # The probes alternate, and the one spawned first in each pair swaps too.
+        if [[ $half == a ]]; then
+            use_listeners one "$ONE_PID" "$NAME_1" many "$MANY_PID" "$NAME_N"
+        else
+            use_listeners many "$MANY_PID" "$NAME_N" one "$ONE_PID" "$NAME_1"
+        fi
+        latency_phase idle "rules-idle-$half"
+        latency_phase storm "rules-storm-$half"
+    done
+    PROBES=$all_probes
+    combine_halves idle rules-idle rules-idle-a rules-idle-b
+    combine_halves storm rules-storm rules-storm-a rules-storm-b
+    count_allocations rules-alloc "$MANY_PID" "$TMP/many.log" "$TMP/$NAME_Q" "$ALLOC_EXECS"
+    log "rules: SIGHUP to the $(v rules_count)-rule agent, 5 times"
+    R[reload_many_ms]=$(reload_ms "$MANY_PID" "$TMP/many.log" 5)
+    for pid in "$ONE_PID" "$MANY_PID"; do
+        signal_child TERM "$pid"
+        wait "$pid" || log "warning: an agent of the rules phase exited with status $?"
+    done
+fi
+
 # ---- summary -------------------------------------------------------------------------------------
-v() { echo "${R[$1]:--}"; }
 row() { printf '%-34s %12s %12s %8s   %s\n' "$@"; }
 verdict() { awk -v x="$1" -v lim="$2" 'BEGIN { if (x == "-") print "n/a"; else print (x + 0 <= lim + 0 ? "met" : "MISSED") }'; }
 {
@@ -897,4 +1058,29 @@ verdict() { awk -v x="$1" -v lim="$2" 'BEGIN { if (x == "-") print "n/a"; else p
         echo "  rank:    $(v rank_line)"
     fi
     echo "  reference: $(v ref_summary)"
+    if ! skipped rules; then
+        echo
+        echo "rules: one agent with 1 rule, one with $(v rules_count) ($RULES exact, $RULES_GLOBS globs), side by side"
+        row "" "1 rule" "$(v rules_count) rules" ratio target
+        for phase in idle storm; do
+            for q in p50 p90 p99 max; do
+                target=""
+                [[ $phase$q == idlep50 ]] && target="ratio <= 1.1: $(verdict "$(ratio "$(v rules-idle_p50_many)" "$(v rules-idle_p50_one)")" 1.1)"
+                row "$phase latency $q (us)" "$(v rules-${phase}_${q}_one)" "$(v rules-${phase}_${q}_many)" \
+                    "$(ratio "$(v rules-${phase}_${q}_many)" "$(v rules-${phase}_${q}_one)")" "$target"
+            done
+            row "$phase probes / missed / early" "$(v rules-${phase}_probes_one)/$(v rules-${phase}_missed_one)/$(v rules-${phase}_early_one)" \
+                "$(v rules-${phase}_probes_many)/$(v rules-${phase}_missed_many)/$(v rules-${phase}_early_many)" "" \
+                "zero missed: $(verdict "$(v rules-${phase}_missed_many)" 0)"
+        done
+        row "storm execs/s" "$(v rules-storm_execs_per_s)" "" "" ""
+        row "CPU % during storm" "$(v cpu_one)" "$(v cpu_many)" "$(ratio "$(v cpu_many)" "$(v cpu_one)")" \
+            "ratio <= 1.1: $(verdict "$(ratio "$(v cpu_many)" "$(v cpu_one)")" 1.1)"
+        row "RssAnon after storm (KiB)" "$(v rssanon_one)" "$(v rssanon_many)" "$(ratio "$(v rssanon_many)" "$(v rssanon_one)")" ""
+        row "allocator calls per datagram" "" "$(v rules-alloc_per_event)" "" \
+            "$(v rules-alloc_calls) calls over $(v rules-alloc_datagrams) unmatched datagrams (control $(v rules-alloc_control))"
+        row "check (ms, median of $SWEEP_RUNS)" "$(v check_one_ms)" "$(v check_many_ms)" "$(ratio "$(v check_many_ms)" "$(v check_one_ms)")" \
+            "< 100: $(verdict "$(v check_many_ms)" 99.9)"
+        row "SIGHUP to reloaded (ms, median of 5)" "" "$(v reload_many_ms)" "" "< 100: $(verdict "$(v reload_many_ms)" 99.9)"
+    fi
 }

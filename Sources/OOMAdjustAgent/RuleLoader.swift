@@ -37,9 +37,18 @@ public struct RuleLoader: Sendable {
         case .success(let dropIns): sources += dropIns
         case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
         }
+        // Each account once per load: a generated config names the same few users on thousands of lines,
+        // and every look-up may read /etc/passwd (or ask a directory server).
+        var accounts: [String: UInt32?] = [:]
+        func uid(named name: String) -> UInt32? {
+            if let known = accounts[name] { return known }
+            let found = SystemAccounts.uid(named: name)
+            accounts[name] = found
+            return found
+        }
         for source in sources {
             switch source.contents {
-            case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: source.path, users: SystemAccounts.uid(named:)))
+            case .success(let bytes): parsed.append(ConfigParser.parse(bytes, path: source.path, users: uid(named:)))
             case .failure(let diagnostic): parsed.diagnostics.append(diagnostic)
             }
         }

@@ -26,10 +26,43 @@ public struct Comm: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ string: String) { self.init(string.utf8) }
 
+    private init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
+    }
+
+    /// The first `length` bytes (the whole name when it is shorter): how the rule index looks up the
+    /// literal prefixes of globs, as one hash of two words.
+    public func prefix(_ length: Int) -> Comm {
+        func mask(_ bytes: Int) -> UInt64 { bytes >= 8 ? ~0 : (1 << (8 * UInt64(max(bytes, 0)))) - 1 }
+        return Comm(low: low & mask(length), high: high & mask(length - 8))
+    }
+
+    /// A well-mixed 64-bit hash of the name, cheaper than Hasher's SipHash: for the rule index's tables,
+    /// which are built from the configuration, so a comm chosen by an attacker can only probe them.
+    var mixedHash: UInt64 {
+        // SplitMix64's finalizer over both words.
+        var hash = low ^ (high &* 0x9E37_79B9_7F4A_7C15)
+        hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 31)
+    }
+
+    /// The bytes in reverse order, so that a suffix of the name is a prefix of this.
+    public var reversed: Comm {
+        var result = Comm(low: 0, high: 0)
+        let length = count
+        for index in 0..<length {
+            let byte = UInt64(self[length - 1 - index])
+            if index < 8 { result.low |= byte << (8 * UInt64(index)) } else { result.high |= byte << (8 * UInt64(index - 8)) }
+        }
+        return result
+    }
+
+    /// The bytes are never NUL before the end (the initializer stops at the first), so the length is where
+    /// the highest non-zero byte is.
     public var count: Int {
-        var n = 0
-        while n < Self.maximumLength && self[n] != 0 { n += 1 }
-        return n
+        high != 0 ? 16 - high.leadingZeroBitCount / 8 : 8 - low.leadingZeroBitCount / 8
     }
 
     public subscript(index: Int) -> UInt8 {

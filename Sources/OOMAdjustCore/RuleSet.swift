@@ -2,10 +2,13 @@
 public struct RuleSet: Sendable {
     public let rules: [Rule]
     public let policy: TrustPolicy
+    /// Which rules' NAME could admit a comm, so that no event pays for every rule.
+    let nameIndex: RuleIndex
 
     public init(_ rules: [Rule], policy: TrustPolicy = TrustPolicy()) {
         self.rules = rules
         self.policy = policy
+        nameIndex = RuleIndex(rules.map(\.name))
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -18,7 +21,7 @@ public struct RuleSet: Sendable {
     /// of the process since its last exec (a rename, loader injection).
     public func verdict<Facts: ProcessFacts>(for process: inout Facts, sticky: StickyRefusal? = nil) -> Verdict {
         var untrusted: (rule: Int, reason: TrustRefusal)?
-        for index in rules.indices {
+        for index in candidates(for: process.comm) {
             let rule = rules[index]
             if untrusted != nil && rule.score.isProtective { continue }
             let match = evaluate(index, &process)
@@ -46,7 +49,13 @@ public struct RuleSet: Sendable {
 
     /// The index of the first rule matching the process, or nil (trust aside).
     public func firstMatch<Facts: ProcessFacts>(for process: inout Facts) -> Int? {
-        rules.indices.first { evaluate($0, &process) == .matches }
+        candidates(for: process.comm).first { evaluate($0, &process) == .matches }
+    }
+
+    /// The rules whose NAME could admit `comm`, in reading order: every rule that matches a process
+    /// with this comm is among them, and most rules are not.
+    public func candidates(for comm: Comm) -> RuleCandidates {
+        nameIndex.candidates(for: comm)
     }
 
     /// Every rule with whether it matches, and the verdict: the answer to "why wasn't my rule applied?".
@@ -87,7 +96,7 @@ public struct RuleSet: Sendable {
     /// Whether some rule's NAME admits this comm: the whole test for almost every process, needing
     /// nothing but the comm. A long name's confirmation and the qualifiers come later.
     public func nameMayMatch(_ comm: Comm) -> Bool {
-        rules.contains { Self.nameMayMatch($0.name, comm) }
+        nameIndex.nameMayMatch(comm)
     }
 
     static func nameMayMatch(_ pattern: NamePattern, _ comm: Comm) -> Bool {

@@ -1,5 +1,6 @@
-// The modes the fault, storm and OOM tests drive: memory, exec and fork storms, respawned workers and
-// crowds of children. Each is bounded by its own arguments and ends by itself.
+// The modes the fault, storm and OOM tests drive: memory, exec and fork storms, and respawned workers.
+// Each is bounded by its own arguments and ends by itself. (Crowds of waiting children come from
+// oom-adjust-crowd, in C, where a fork is cheap.)
 import Glibc
 
 /// prctl(2) is variadic, which Swift cannot call; on x86-64 and arm64 a fixed five-argument call is
@@ -118,53 +119,4 @@ func supervise(incarnations: Int, path: String, arguments: [String]) {
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
     }
     say("done")
-}
-
-/// `children COUNT SECONDS`: fork COUNT children that only wait, say ready, and on SIGUSR1 kill them all
-/// (saying "reaped COUNT" once they are gone); after SECONDS kill them and exit. Children someone else
-/// kills vanish at once, never lingering as zombies: SIGCHLD is ignored, so the kernel reaps them.
-func keepChildren(count: Int, seconds: UInt32) {
-    blockUSR1()
-    signal(SIGCHLD, SIG_IGN)
-    var children: [pid_t] = []
-    children.reserveCapacity(count)
-    for _ in 0..<count {
-        let child = fork()
-        if child == 0 {
-            dieWithParent()
-            while true { pause() }
-        }
-        guard child > 0 else { break }
-        children.append(child)
-    }
-    say("ready \(getpid()) \(children.count)")
-    _ = waitForUSR1(until: secondsSinceBoot() + Double(seconds))
-    for child in children { kill(child, SIGKILL) }
-    // With SIGCHLD ignored, wait returns (ECHILD) once every child is gone.
-    while wait(nil) >= 0 || errno == EINTR {}
-    say("reaped \(children.count)")
-}
-
-/// Says ready, waits `delayMilliseconds` (0: until SIGUSR1), forks a child that runs `child` (in the
-/// child, dying with its parent) and then sleeps, says "child PID", and sleeps `seconds` itself.
-func forkChild(delayMilliseconds: UInt32, seconds: UInt32, _ child: () -> Void) {
-    if delayMilliseconds == 0 { blockUSR1() }
-    say("ready \(getpid())")
-    if delayMilliseconds == 0 {
-        _ = waitForUSR1(until: secondsSinceBoot() + Double(seconds))
-    } else {
-        usleep(delayMilliseconds * 1000)
-    }
-    let pid = fork()
-    if pid == 0 {
-        dieWithParent()
-        child()
-        sleep(seconds)
-        exit(0)
-    }
-    guard pid > 0 else { exit(74) }
-    say("child \(pid)")
-    sleep(seconds)
-    kill(pid, SIGKILL)
-    waitpid(pid, nil, 0)
 }

@@ -1,19 +1,21 @@
 // A process for the integration tests to copy under unique names and drive.
 //
 //   oom-adjust-testproc sleep SECONDS          sleep, then exit
-//   oom-adjust-testproc fork DELAY_MS SECONDS  wait DELAY_MS, fork one child that only sleeps (no exec)
-//   oom-adjust-testproc rename NAME SECONDS    sleep 0.3 s, rename the main thread to NAME, sleep
-//   oom-adjust-testproc exec DELAY_MS PATH ARGS...  wait DELAY_MS, then execv(PATH, [PATH] + ARGS)
+//   oom-adjust-testproc fork WHEN SECONDS      at WHEN, fork one child that only sleeps (no exec)
+//   oom-adjust-testproc rename NAME SECONDS [WHEN]  at WHEN (default 300), rename the main thread to NAME
+//   oom-adjust-testproc exec WHEN PATH ARGS...  at WHEN, execv(PATH, [PATH] + ARGS)
 //   oom-adjust-testproc threads COUNT SECONDS  create COUNT short-lived threads, then sleep
 //   oom-adjust-testproc alloc MIB SECONDS [GROW_MIB]  touch MIB MiB; on SIGUSR1 touch GROW_MIB more
 //   oom-adjust-testproc spawn COUNT PATH ARGS...  run PATH COUNT times in a row (an exec storm)
 //   oom-adjust-testproc forks COUNT            fork COUNT children that exit at once (a fork storm)
 //   oom-adjust-testproc supervise COUNT PATH ARGS...  respawn the worker PATH until COUNT have run
-//   oom-adjust-testproc children COUNT SECONDS  fork COUNT waiting children; SIGUSR1 kills them
-//   oom-adjust-testproc forkdrop DELAY_MS UID SECONDS  wait DELAY_MS (0: for SIGUSR1), fork a child that
-//                                                      waits DELAY_MS, then setuid(UID)
-//   oom-adjust-testproc forkexec DELAY_MS PATH ARGS...  wait, fork a child that waits DELAY_MS, then execs PATH
-//   oom-adjust-testproc renamefork NAME DELAY_MS SECONDS  rename to NAME, wait DELAY_MS, fork a sleeping child
+//   oom-adjust-testproc forkdrop WHEN UID SECONDS  at WHEN, fork a child that setuid's to UID (after the
+//                                                   same delay again, when WHEN is one)
+//   oom-adjust-testproc forkexec WHEN PATH ARGS...  at WHEN, fork a child that execs PATH (likewise)
+//   oom-adjust-testproc renamefork NAME WHEN SECONDS  rename to NAME, and at WHEN fork a sleeping child
+//
+// WHEN is a delay in milliseconds, or `usr1`: on SIGUSR1, which a test sends once it has checked what
+// must hold before, so that no machine is too slow for the order the test relies on.
 //
 // It prints "ready PID" (and "child PID") on stdout, so a test knows whom to look at.
 import Glibc
@@ -27,7 +29,7 @@ func say(_ line: String, to descriptor: CInt = STDOUT_FILENO) {
 }
 
 func usage() -> Never {
-    say("usage: \(arguments[0]) sleep|fork|rename|exec|threads|alloc|spawn|forks|supervise|children|forkdrop|forkexec|renamefork ...", to: STDERR_FILENO)
+    say("usage: \(arguments[0]) sleep|fork|rename|exec|threads|alloc|spawn|forks|supervise|forkdrop|forkexec|renamefork ...", to: STDERR_FILENO)
     exit(64)
 }
 
@@ -39,14 +41,33 @@ func setThreadName(_ name: String) {
 guard arguments.count >= 3 else { usage() }
 func seconds(_ text: String) -> UInt32 { UInt32(text) ?? 30 }
 
+/// A WHEN argument. Made before "ready" is said: SIGUSR1 must be blocked before a test may send it.
+struct Moment {
+    let milliseconds: UInt32?
+
+    init(_ text: String) {
+        milliseconds = text == "usr1" ? nil : UInt32(text) ?? 0
+        if milliseconds == nil { blockUSR1() }
+    }
+
+    func wait() {
+        if let milliseconds {
+            usleep(milliseconds * 1000)
+        } else {
+            _ = waitForUSR1(until: secondsSinceBoot() + 3600)
+        }
+    }
+}
+
 switch arguments[1] {
 case "sleep":
     say("ready \(getpid())")
     sleep(seconds(arguments[2]))
 case "fork":
     guard arguments.count >= 4 else { usage() }
+    let moment = Moment(arguments[2])
     say("ready \(getpid())")
-    usleep((UInt32(arguments[2]) ?? 0) * 1000)
+    moment.wait()
     let child = fork()
     if child == 0 {
         sleep(seconds(arguments[3]))
@@ -58,15 +79,17 @@ case "fork":
     waitpid(child, nil, 0)
 case "rename":
     guard arguments.count >= 4 else { usage() }
+    let moment = Moment(arguments.count >= 5 ? arguments[4] : "300")
     say("ready \(getpid())")
-    usleep(300_000)
+    moment.wait()
     setThreadName(arguments[2])
     say("renamed")
     sleep(seconds(arguments[3]))
 case "exec":
     guard arguments.count >= 4 else { usage() }
+    let moment = Moment(arguments[2])
     say("ready \(getpid())")
-    usleep((UInt32(arguments[2]) ?? 0) * 1000)
+    moment.wait()
     let argv = arguments[3...].map { strdup($0) } + [nil]
     execv(arguments[3], argv)
     say("exec failed: errno \(errno)", to: STDERR_FILENO)
@@ -92,31 +115,50 @@ case "forks":
 case "supervise":
     guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
     supervise(incarnations: count, path: arguments[3], arguments: Array(arguments[4...]))
-case "children":
-    guard arguments.count >= 4, let count = Int(arguments[2]) else { usage() }
-    keepChildren(count: count, seconds: seconds(arguments[3]))
 case "forkdrop":
-    guard arguments.count >= 5, let delay = UInt32(arguments[2]), let uid = UInt32(arguments[3]) else { usage() }
-    forkChild(delayMilliseconds: delay, seconds: seconds(arguments[4])) {
+    guard arguments.count >= 5, let uid = UInt32(arguments[3]) else { usage() }
+    let moment = Moment(arguments[2])
+    forkChild(at: moment, seconds: seconds(arguments[4])) {
         // A while as the parent's copy first, so the fork and the uid change can be told apart.
-        usleep(delay * 1000)
+        usleep((moment.milliseconds ?? 0) * 1000)
         // As root, setgid and setuid set the real, effective and saved ids alike (setresuid needs _GNU_SOURCE).
         guard setgid(uid) == 0, setuid(uid) == 0 else { exit(75) }
         say("dropped \(getpid()) \(getuid())")
     }
 case "forkexec":
-    guard arguments.count >= 4, let delay = UInt32(arguments[2]) else { usage() }
+    guard arguments.count >= 4 else { usage() }
+    let moment = Moment(arguments[2])
     let argv = arguments[3...].map { strdup($0) } + [nil]
-    forkChild(delayMilliseconds: delay, seconds: 60) {
-        usleep(delay * 1000)
+    forkChild(at: moment, seconds: 60) {
+        usleep((moment.milliseconds ?? 0) * 1000)
         execv(arguments[3], argv)
         exit(71)
     }
 case "renamefork":
-    guard arguments.count >= 5, let delay = UInt32(arguments[3]) else { usage() }
+    guard arguments.count >= 5 else { usage() }
+    let moment = Moment(arguments[3])
     setThreadName(arguments[2])
     say("renamed")
-    forkChild(delayMilliseconds: delay, seconds: seconds(arguments[4])) {}
+    forkChild(at: moment, seconds: seconds(arguments[4])) {}
 default:
     usage()
+}
+
+/// Says ready, waits for `moment`, forks a child that runs `child` (in the child, dying with its
+/// parent) and then sleeps, says "child PID", and sleeps `seconds` itself.
+func forkChild(at moment: Moment, seconds: UInt32, _ child: () -> Void) {
+    say("ready \(getpid())")
+    moment.wait()
+    let pid = fork()
+    if pid == 0 {
+        dieWithParent()
+        child()
+        sleep(seconds)
+        exit(0)
+    }
+    guard pid > 0 else { exit(74) }
+    say("child \(pid)")
+    sleep(seconds)
+    kill(pid, SIGKILL)
+    waitpid(pid, nil, 0)
 }

@@ -29,8 +29,9 @@ struct AgentEventTests {
         // The process starts under a name no rule knows and only later execs the matching program, so
         // the exec event alone can be what adjusts it.
         let target = try scenario.program(named: name)
-        let process = try scenario.spawn(starter, ["exec", "500", target, "sleep", "60"])
+        let process = try scenario.spawn(starter, ["exec", "usr1", target, "sleep", "60"])
         #expect(process.score == 0)
+        kill(process.pid, SIGUSR1)
         #expect(process.waitForLine(prefix: "ready ") != nil)
         // Legacy 5 is oom_score_adj 294, as the kernel converts an oom_adj write.
         #expect(Harness.waitUntil { process.score == 294 }, "log:\n\(agent.log)")
@@ -45,11 +46,12 @@ struct AgentEventTests {
         let name = Harness.uniqueName("f")
         let config = try scenario.writeConfig("\(name) score=310\n")
         let agent = try scenario.startAgent(config: config)
-        // The parent forks after 1.5 s. Once the agent has adjusted it, put it back to 0 by hand: the
-        // child then inherits 0, and only the agent's handling of the fork event can give it 310.
-        let parent = try scenario.spawn(name, ["fork", "1500", "60"])
+        // Once the agent has adjusted the parent, put it back to 0 by hand, then let it fork: the child
+        // inherits 0, and only the agent's handling of the fork event can give it 310.
+        let parent = try scenario.spawn(name, ["fork", "usr1", "60"])
         #expect(Harness.waitUntil { parent.score == 310 })
         try Harness.setScore(0, of: parent.pid)
+        kill(parent.pid, SIGUSR1)
         let childLine = try #require(parent.waitForLine(prefix: "child "))
         let child = try #require(Int32(childLine))
         scenario.trackDescendant(child)
@@ -74,11 +76,15 @@ struct AgentEventTests {
         #expect(Harness.waitUntil { process.score == 320 }, "log:\n\(agent.log)")
         #expect(agent.waitForLog("adjusted", "event=comm", "pid=\(process.pid)", "comm=\(after)", "new=320"))
 
-        // A second rename to a name no rule knows leaves the value alone.
-        let renamer = try scenario.spawn(after, ["rename", later, "60"])
+        // A second rename to a name no rule knows leaves the value alone. It comes once the exec under
+        // the matching name has been handled; and a process started after it is handled after its event,
+        // so once that one has its value the agent has seen the rename too.
+        let renamer = try scenario.spawn(after, ["rename", later, "60", "usr1"])
         #expect(Harness.waitUntil { renamer.score == 320 })
+        kill(renamer.pid, SIGUSR1)
         #expect(renamer.waitForLine(prefix: "renamed") != nil)
-        usleep(300_000)
+        let marker = try scenario.spawn(after, ["sleep", "60"])
+        #expect(Harness.waitUntil { marker.score == 320 }, "log:\n\(agent.log)")
         #expect(renamer.score == 320)
         #expect(agent.stop() == 0)
     }

@@ -21,17 +21,17 @@ extension StressTests {
             let stormName = Harness.uniqueName("w")
             let stormStart = StressTests.monotonicSeconds()
             let storms = try (0..<2).map { _ in try scenario.spawn(stormName, ["spawn", "\(execs)", "/bin/true"]) }
-            for storm in storms { #expect(storm.waitForLine(prefix: "done ", seconds: 600) == "\(execs)") }
+            for storm in storms {
+                #expect(storm.waitForLine(prefix: "done ", seconds: Harness.deadline(execs, each: 0.01)) == "\(execs)")
+            }
             let stormSeconds = StressTests.monotonicSeconds() - stormStart
 
             // Then a few hundred matching processes, whose events find the socket full.
             var targets: [(pid: Int32, score: Int)] = []
             for (index, name) in names.enumerated() {
-                let group = try scenario.spawn(name, ["children", "75", "300"])
-                let children = Harness.children(of: group.pid)
-                children.forEach(scenario.trackDescendant)
-                #expect(children.count == 75)
-                targets += ([group.pid] + children).map { ($0, 510 + 10 * index) }
+                let group = try scenario.spawnCrowd(name, count: 75, seconds: 300)
+                #expect(group.children.count == 75)
+                targets += ([group.parent.pid] + group.children).map { ($0, 510 + 10 * index) }
             }
             #expect(targets.allSatisfy { Harness.score(of: $0.pid) == 0 }, "the agent is stopped: nothing may have changed yet")
 
@@ -65,7 +65,7 @@ extension StressTests {
             #expect(agent.waitForLog("subscribed to process events", "receive_buffer_bytes=8192"), "log:\n\(agent.log)")
             agent.send(SIGSTOP)
             let storm = try scenario.spawn(Harness.uniqueName("w"), ["spawn", "200", "/bin/true"])
-            #expect(storm.waitForLine(prefix: "done ") == "200")
+            #expect(storm.waitForLine(prefix: "done ", seconds: Harness.deadline(200, each: 0.01)) == "200")
             let late = try scenario.spawn(name, ["sleep", "60"])
             agent.send(SIGCONT)
             #expect(Harness.waitUntil { late.score == 520 }, "log:\n\(agent.log)")
@@ -88,10 +88,8 @@ extension StressTests {
 
             var targets: [(pid: Int32, score: Int)] = []
             for (index, name) in names.enumerated() {
-                let group = try scenario.spawn(name, ["children", "20", "120"])
-                let children = Harness.children(of: group.pid)
-                children.forEach(scenario.trackDescendant)
-                targets += ([group.pid] + children).map { ($0, 610 + 10 * index) }
+                let group = try scenario.spawnCrowd(name, count: 20, seconds: 120)
+                targets += ([group.parent.pid] + group.children).map { ($0, 610 + 10 * index) }
             }
             #expect(targets.count == 63)
             #expect(targets.allSatisfy { Harness.score(of: $0.pid) == 0 })

@@ -4,8 +4,8 @@ import Testing
 /// Shared machinery for the root integration tests: the built binaries, uniquely named test processes,
 /// a running agent whose log can be waited on, and cleanup that happens even when a test fails.
 ///
-/// Safety: every process these tests touch is one they spawned from a copy of `oom-adjust-testproc`
-/// under a name unique to this run, and every config names only such processes.
+/// Safety: every process these tests touch is one they spawned from a copy of `oom-adjust-testproc` (or
+/// of `oom-adjust-crowd`) under a name unique to this run, and every config names only such processes.
 enum Harness {
     /// Set in CI: a test that cannot run (not root, no proc connector) fails instead of skipping.
     static let skipsAreFailures = ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ROOT_TESTS"] == "1"
@@ -57,11 +57,19 @@ enum Harness {
 
     static var agentBinary: String { binDirectory.appendingPathComponent("oom-adjust").path }
     static var testProcessBinary: String { binDirectory.appendingPathComponent("oom-adjust-testproc").path }
+    static var crowdBinary: String { binDirectory.appendingPathComponent("oom-adjust-crowd").path }
 
     /// A process name unique to this run and at most 15 bytes, so it is a whole comm.
     static func uniqueName(_ tag: String) -> String {
         let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         return String(("oa" + random + tag).prefix(15))
+    }
+
+    /// A deadline for work that grows with what a test creates: `base` seconds, plus `each` for every one
+    /// of `count` things (processes, events, rules). The allowances are generous, many times what this
+    /// machine needs, so that a machine three times slower, or one busy with a parallel build, passes too.
+    static func deadline(base: Double = 10, _ count: Int, each: Double) -> Double {
+        base + Double(count) * each
     }
 
     /// Polls `condition` every 10 ms until it holds or `seconds` pass. Deadlines are generous: they
@@ -237,11 +245,12 @@ final class Scenario: @unchecked Sendable {
         return url.path
     }
 
-    /// A copy of the test program under `name`, so its comm and exe basename are `name`; in
-    /// `subdirectory` when given (for two look-alike binaries), owned by `owner` with `mode`.
-    func program(named name: String, in subdirectory: String? = nil, owner: String? = nil, mode: mode_t = 0o755)
-        throws -> String
-    {
+    /// A copy of the test program (or of `source`) under `name`, so its comm and exe basename are `name`;
+    /// in `subdirectory` when given (for two look-alike binaries), owned by `owner` with `mode`.
+    func program(
+        named name: String, in subdirectory: String? = nil, owner: String? = nil, mode: mode_t = 0o755,
+        copying source: String = Harness.testProcessBinary
+    ) throws -> String {
         var folder = directory
         if let subdirectory {
             folder = directory.appendingPathComponent(subdirectory)
@@ -250,7 +259,7 @@ final class Scenario: @unchecked Sendable {
         }
         let url = folder.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: url.path) {
-            try FileManager.default.copyItem(atPath: Harness.testProcessBinary, toPath: url.path)
+            try FileManager.default.copyItem(atPath: source, toPath: url.path)
         }
         if let owner {
             guard let account = getpwnam(owner) else { throw HarnessError("no account \(owner) on this machine") }
@@ -260,18 +269,32 @@ final class Scenario: @unchecked Sendable {
         return url.path
     }
 
-    /// Starts the test program under `name` with `arguments` and waits for its "ready PID" line.
-    func spawn(_ name: String, _ arguments: [String]) throws -> TestProcess {
-        try spawn(executable: try program(named: name), arguments)
+    /// Starts the test program under `name` with `arguments` and waits for its "ready PID" line, for
+    /// `readySeconds` (more for a mode that creates many threads first).
+    func spawn(_ name: String, _ arguments: [String], readySeconds: Double = 10) throws -> TestProcess {
+        try spawn(executable: try program(named: name), arguments, readySeconds: readySeconds)
+    }
+
+    /// `count` waiting processes, all named `name` (the crowd program's children, forked from a copy of it
+    /// under that name), which live `seconds` at most; cleanup kills them. Returns once all exist.
+    func spawnCrowd(_ name: String, count: Int, seconds: Int) throws -> Crowd {
+        // In a folder of its own: the test program may have been copied under the same name already.
+        let executable = try program(named: name, in: "crowd", copying: Harness.crowdBinary)
+        let parent = try spawn(
+            executable: executable, ["\(count)", "\(seconds)"], readySeconds: Harness.deadline(count, each: 0.002))
+        let children = Harness.children(of: parent.pid)
+        children.forEach(trackDescendant)
+        return Crowd(parent: parent, children: children)
     }
 
     /// Starts `executable` (a copy of the test program) with `arguments`, as `user` when given (through
     /// setpriv, which execs it in place, so the PID stays), and waits for its "ready PID" line. With
     /// `cgroupProcs` (a cgroup's `cgroup.procs`), it enters that cgroup before the exec (through sh,
     /// likewise in place), so everything the program allocates is charged there.
-    func spawn(executable: String, _ arguments: [String], user: String? = nil, cgroupProcs: String? = nil) throws
-        -> TestProcess
-    {
+    func spawn(
+        executable: String, _ arguments: [String], user: String? = nil, cgroupProcs: String? = nil,
+        readySeconds: Double = 10
+    ) throws -> TestProcess {
         let process = Process()
         if let cgroupProcs {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -292,8 +315,8 @@ final class Scenario: @unchecked Sendable {
         try process.run()
         track(process)
         let test = TestProcess(process: process, output: output.fileHandleForReading)
-        guard test.waitForLine(prefix: "ready ") != nil else {
-            throw HarnessError("\(executable) did not report ready")
+        guard test.waitForLine(prefix: "ready ", seconds: readySeconds) != nil else {
+            throw HarnessError("\(executable) did not report ready within \(readySeconds) s")
         }
         return test
     }
@@ -317,16 +340,24 @@ final class Scenario: @unchecked Sendable {
         return test
     }
 
-    /// Starts `oom-adjust run` and waits for its start-up sweep to finish.
-    func startAgent(config: String, arguments: [String] = ["-v"], environment: [String: String]? = nil, launcher: [String] = [])
-        throws -> AgentProcess
-    {
+    /// Starts `oom-adjust run` and waits for its start-up sweep to finish, for `startupSeconds` (more
+    /// when the test has started thousands of processes for the sweep to meet).
+    func startAgent(
+        config: String, arguments: [String] = ["-v"], environment: [String: String]? = nil, launcher: [String] = [],
+        startupSeconds: Double = 20
+    ) throws -> AgentProcess {
         let agent = try AgentProcess(config: config, arguments: arguments, environment: environment, launcher: launcher, in: self)
-        guard agent.waitForLog("reason=start-up") else {
+        guard agent.waitForLog("reason=start-up", seconds: startupSeconds) else {
             throw HarnessError("the agent did not finish its start-up sweep; log:\n\(agent.log)")
         }
         return agent
     }
+}
+
+/// The crowd program's parent and the children it forked.
+struct Crowd {
+    let parent: TestProcess
+    let children: [Int32]
 }
 
 /// A running copy of the test program.
@@ -342,20 +373,27 @@ final class TestProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Reads stdout lines until one starts with `prefix`; returns the rest of that line.
+    /// Reads stdout lines until one starts with `prefix`; returns the rest of that line, or nil when the
+    /// process closes its output (it exited) or `seconds` pass first. Waits in poll(2), so a process that
+    /// says nothing cannot hold a test past its deadline.
     func waitForLine(prefix: String, seconds: Double = 10) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
             if let range = buffered.range(of: "(^|\n)\(NSRegularExpression.escapedPattern(for: prefix))[^\n]*\n", options: .regularExpression) {
                 let line = buffered[range].trimmingCharacters(in: .newlines)
                 buffered.removeSubrange(buffered.startIndex..<range.upperBound)
                 return String(line.dropFirst(prefix.count))
             }
-            let data = output.availableData
-            if data.isEmpty { return nil }
-            buffered += String(decoding: data, as: UTF8.self)
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return nil }
+            var descriptor = pollfd(fd: output.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, Int32(min(remaining, 1) * 1000) + 1) > 0 else { continue }
+            let count = chunk.withUnsafeMutableBytes { read(output.fileDescriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return nil }
+            buffered += String(decoding: chunk[..<count], as: UTF8.self)
         }
-        return nil
     }
 
     var score: Int? { Harness.score(of: pid) }

@@ -15,7 +15,7 @@ extension StressTests {
             // machine's kernel (without CAP_SYS_RESOURCE) would refuse.
             let agent = try scenario.startAgent(config: config, arguments: ["-v", "--dry-run", "--receive-buffer", "4096"])
             let nobody = try Harness.uid(of: "nobody")
-            let daemon = try scenario.spawn(name, ["forkdrop", "0", "\(nobody)", "120"])
+            let daemon = try scenario.spawn(name, ["forkdrop", "usr1", "\(nobody)", "120"])
             #expect(agent.waitForLog("would adjust (dry run)", "pid=\(daemon.pid)", "new=-294"), "log:\n\(agent.log)")
             agent.send(SIGSTOP)
             // Fill the stopped agent's socket, then fork: the child's fork and uid events are lost.

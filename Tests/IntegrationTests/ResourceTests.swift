@@ -18,7 +18,7 @@ extension StressTests {
             func flood(_ count: Int) throws -> Double {
                 let start = StressTests.monotonicSeconds()
                 let storm = try scenario.spawn(forker, ["forks", "\(count)"])
-                #expect(storm.waitForLine(prefix: "done ", seconds: 1200) == "\(count)")
+                #expect(storm.waitForLine(prefix: "done ", seconds: Harness.deadline(count, each: 0.002)) == "\(count)")
                 // Let the agent drain its socket before it is measured.
                 #expect(Harness.waitUntil(seconds: 120) { NetlinkForgery.connectorSocket(of: agent.pid)?.queuedBytes == 0 })
                 return StressTests.monotonicSeconds() - start
@@ -56,14 +56,14 @@ extension StressTests {
             let scenario = try Scenario()
             defer { scenario.cleanUp() }
             let name = Harness.uniqueName("d")
-            let crowd = try scenario.spawn(name, ["children", "10000", "600"])
-            let children = Harness.children(of: crowd.pid)
-            children.forEach(scenario.trackDescendant)
+            let children = try scenario.spawnCrowd(name, count: 10_000, seconds: 600).children
             #expect(children.count == 10_000)
+            // What a sweep over the crowd may take, at most: it examines and writes every one of them.
+            let sweepSeconds = Harness.deadline(children.count, each: 0.003)
 
             // The start-up sweep meets all of them.
             let config = try scenario.writeConfig("\(name) score=700\n")
-            let agent = try scenario.startAgent(config: config, arguments: [])
+            let agent = try scenario.startAgent(config: config, arguments: [], startupSeconds: sweepSeconds)
             let startup = try #require(agent.lines(containing: "sweep finished", "reason=start-up").first)
             #expect(Int(StressTests.field("processes", in: startup) ?? "") ?? 0 > 10_000, "\(startup)")
             #expect(Int(StressTests.field("adjusted", in: startup) ?? "") ?? 0 >= 10_001, "\(startup)")
@@ -84,7 +84,9 @@ extension StressTests {
                 try scenario.writeConfig("\(name) score=\(sweeps % 2 == 0 ? 710 : 700)\n")
                 agent.send(SIGHUP)
                 sweeps += 1
-                #expect(Harness.waitUntil { agent.count("sweep finished", "reason=reload") == sweeps }, "log:\n\(agent.log.suffix(2000))")
+                #expect(
+                    Harness.waitUntil(seconds: sweepSeconds) { agent.count("sweep finished", "reason=reload") == sweeps },
+                    "log:\n\(agent.log.suffix(2000))")
             }
             let summaries = agent.lines(containing: "sweep finished", "reason=reload")
             for summary in summaries {

@@ -16,7 +16,7 @@ struct ThreadFilterTests {
         let before = try counters(of: agent)
         // "ready" comes after all 10,000 threads were created and joined; the process then sleeps long
         // enough to be checked, and cleanup kills it.
-        let process = try scenario.spawn(name, ["threads", "10000", "30"])
+        let process = try scenario.spawn(name, ["threads", "10000", "30"], readySeconds: Harness.deadline(10_000, each: 0.001))
         let after = try counters(of: agent)
 
         // The agent was listening all along: it saw this very process exec.
