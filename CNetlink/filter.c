@@ -15,15 +15,12 @@
 #define WHAT_OFFSET (EVENT_OFFSET + offsetof(struct proc_event, what))
 #define FORK_CHILD_PID (EVENT_OFFSET + offsetof(struct proc_event, event_data.fork.child_pid))
 #define FORK_CHILD_TGID (EVENT_OFFSET + offsetof(struct proc_event, event_data.fork.child_tgid))
-// comm, id (uid) and exit records all begin with process_pid, process_tgid: one test serves the three.
+// comm and id (uid) records both begin with process_pid, process_tgid: one test serves the two.
 #define LEADER_PID (EVENT_OFFSET + offsetof(struct proc_event, event_data.comm.process_pid))
 #define LEADER_TGID (EVENT_OFFSET + offsetof(struct proc_event, event_data.comm.process_tgid))
 _Static_assert(offsetof(struct proc_event, event_data.id.process_pid) == offsetof(struct proc_event, event_data.comm.process_pid) &&
                    offsetof(struct proc_event, event_data.id.process_tgid) == offsetof(struct proc_event, event_data.comm.process_tgid),
                "id and comm records must start alike");
-_Static_assert(offsetof(struct proc_event, event_data.exit.process_pid) == offsetof(struct proc_event, event_data.comm.process_pid) &&
-                   offsetof(struct proc_event, event_data.exit.process_tgid) == offsetof(struct proc_event, event_data.comm.process_tgid),
-               "exit and comm records must start alike");
 
 // Subscription acks (PROC_EVENT_NONE) are dropped too: the filter goes on after our own ack arrived,
 // and every other listener's subscription is broadcast to this group as well.
@@ -33,25 +30,23 @@ int CNetlink_attach_event_filter(int fd) {
     // Jump offsets count from the next instruction.
     struct sock_filter code[] = {
         /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT_OFFSET),
-        /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 13, 0),
-        /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 4, 0),
-        /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_COMM), 7, 0),
-        /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_UID), 6, 0),
-        /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 5, 0),
-        /* 6 */ BPF_STMT(BPF_RET | BPF_K, 0),
+        /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 12, 0),
+        /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 3, 0),
+        /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_COMM), 6, 0),
+        /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_UID), 5, 0),
+        /* 5 */ BPF_STMT(BPF_RET | BPF_K, 0),
         // fork: keep only a new process, whose child pid equals its tgid
-        /* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FORK_CHILD_TGID),
-        /* 8 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
-        /* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FORK_CHILD_PID),
-        /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 4, 5),
-        // comm, uid, exit: keep only the main thread's (/proc/PID shows the main thread's name and
-        // credentials; a thread's exit is not the process's)
-        /* 11 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, LEADER_TGID),
-        /* 12 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
-        /* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, LEADER_PID),
-        /* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1),
-        /* 15 */ BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFFu),
-        /* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
+        /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FORK_CHILD_TGID),
+        /* 7 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        /* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FORK_CHILD_PID),
+        /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 4, 5),
+        // comm, uid: keep only the main thread's (/proc/PID shows the main thread's name and credentials)
+        /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, LEADER_TGID),
+        /* 11 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        /* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, LEADER_PID),
+        /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1),
+        /* 14 */ BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFFu),
+        /* 15 */ BPF_STMT(BPF_RET | BPF_K, 0),
     };
     struct sock_fprog program = {.len = sizeof code / sizeof code[0], .filter = code};
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);

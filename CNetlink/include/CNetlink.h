@@ -84,9 +84,9 @@ int CNetlink_send_mcast_filter(struct mnl_socket *socket, uint32_t op, uint32_t 
 int CNetlink_wait_for_ack(struct mnl_socket *socket, uint32_t seq, int timeout_ms);
 
 /// Attaches a classic BPF socket filter that passes only what the agent uses: exec, forks that create a
-/// process (child pid == child tgid), and the comm changes, uid changes and exits of a process's main
-/// thread (pid == tgid). Thread creation and exit, subscription acks (call it after
-/// CNetlink_wait_for_ack) and every other kind are dropped in the kernel, before the agent wakes.
+/// process (child pid == child tgid), and the comm changes and uid changes of a process's main thread
+/// (pid == tgid). Threads, exits, subscription acks (call it after CNetlink_wait_for_ack) and every
+/// other kind are dropped in the kernel, before the agent wakes.
 int CNetlink_attach_event_filter(int fd);
 
 /// Receives up to `count` (at most 64) datagrams with one recvmmsg(MSG_DONTWAIT) into consecutive

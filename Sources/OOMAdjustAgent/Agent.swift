@@ -17,9 +17,11 @@ public final class Agent {
     /// Rules whose EACCES has been logged once already (nil: a write-back); later refusals are only
     /// counted.
     private var reportedDenials: Set<Int?> = []
-    /// Entries whose main thread exited are checked once this many have gathered: a check costs a read
-    /// of /proc/PID/stat each, and the kernel does not say when the last thread of a process is gone.
-    private let exitedEntriesBeforeCheck = 64
+    /// While the ledger holds anything, it is checked for finished processes at least this often (and at
+    /// once when it has doubled): the agent does not listen to exits, which would wake it for every
+    /// process that ends on the machine.
+    private let ledgerCheckIntervalNanoseconds: UInt64 = 10_000_000_000
+    private var nextLedgerCheck: UInt64 = 0
     /// How many datagrams one wake-up may handle before signals get a look in, so a storm cannot keep
     /// SIGTERM or SIGHUP waiting.
     private let batchesPerWakeup = 32
@@ -123,7 +125,7 @@ public final class Agent {
         ]
         while true {
             for slot in descriptors.indices { descriptors[slot].revents = 0 }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), duties?.timeoutMilliseconds(now: monotonicNanoseconds()) ?? -1)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds(duties))
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw Errno(rawValue: errno)
@@ -146,8 +148,21 @@ public final class Agent {
                     if signal == SIGHUP { duties?.reloaded(counters, rules: rules.rules.count, now: monotonicNanoseconds()) }
                 }
             }
-            duties?.tick(counters, rules: rules.rules.count, now: monotonicNanoseconds())
+            let now = monotonicNanoseconds()
+            if ledger.isDueForCheck || killWatch?.isDueForCheck == true || (!ledger.isEmpty && now >= nextLedgerCheck) {
+                forgetFinishedProcesses()
+            }
+            duties?.tick(counters, rules: rules.rules.count, now: now)
         }
+    }
+
+    /// How long the loop may sleep: until the next duty, or the ledger's next check while it holds anything.
+    private func timeoutMilliseconds(_ duties: ServiceDuties?) -> Int32 {
+        let now = monotonicNanoseconds()
+        let forDuties = duties?.timeoutMilliseconds(now: now) ?? -1
+        guard !ledger.isEmpty else { return forDuties }
+        let forLedger = nextLedgerCheck <= now ? 0 : Int32(clamping: (nextLedgerCheck - now + 999_999) / 1_000_000)
+        return forDuties < 0 ? forLedger : min(forDuties, forLedger)
     }
 
     /// Handles what is queued on the socket, up to a bound. An overflow means the kernel dropped events
@@ -180,15 +195,17 @@ public final class Agent {
                 metadata: ["overflows": "\(counters.overflows)"])
             sweep(reason: "overflow", adoptingLostForks: true)
         }
-        if ledger.exitedCount >= exitedEntriesBeforeCheck { forgetFinishedProcesses() }
     }
 
-    /// Drops the ledger entries whose process is finished. Their main thread's exit was reported, but a
-    /// multithreaded process may outlive its main thread, so each is checked.
+    /// Drops the ledger entries whose process is finished: gone, a zombie with no thread left, or its pid
+    /// now another process's (a main thread may leave before the others; that process lives on).
     private func forgetFinishedProcesses() {
-        for pid in ledger.exitedPIDs where enforcer.isFinished(pid: pid, startTime: ledger[pid]?.startTime) {
+        for pid in ledger.pids where enforcer.isFinished(pid: pid, startTime: ledger[pid]?.startTime) {
             ledger.forget(pid)
         }
+        ledger.checked()
+        killWatch?.forgetGone(exists: enforcer.procRoot.exists)
+        nextLedgerCheck = monotonicNanoseconds() + ledgerCheckIntervalNanoseconds
         counters.protectedProcesses = ledger.protectedCount
     }
 
@@ -218,11 +235,6 @@ public final class Agent {
         case .uid:
             counters.uidEvents += 1
             holdsProtection = ledger.observe(.uidChanged(event.pid))
-        case .exit:
-            counters.exitEvents += 1
-            ledger.observe(.mainThreadExited(event.pid))
-            killWatch?.exited(event.pid)
-            return
         }
         // A new uid changes nothing for a process the agent gave nothing: protection is granted at exec,
         // fork, rename and sweeps, and a uid change can only take away what the agent gave.
@@ -359,7 +371,7 @@ public final class Agent {
             "counters",
             metadata: [
                 "datagrams": "\(c.datagrams)", "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
-                "events_uid": "\(c.uidEvents)", "events_exit": "\(c.exitEvents)",
+                "events_uid": "\(c.uidEvents)",
                 "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
                 "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
                 "refused": "\(c.refused)", "restored": "\(c.restored)", "kept": "\(c.kept)",

@@ -8,7 +8,6 @@ public struct Counters: Sendable {
     public var forkEvents = 0
     public var commEvents = 0
     public var uidEvents = 0
-    public var exitEvents = 0
     /// Datagrams dropped because they did not come from the kernel.
     public var foreignMessages = 0
     /// Datagrams the decoder refused as malformed.

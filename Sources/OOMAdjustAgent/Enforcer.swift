@@ -4,7 +4,7 @@ import SystemPackage
 
 /// What made the agent look at a process.
 public enum Trigger: String, Sendable {
-    case exec, fork, comm, uid, exit, sweep
+    case exec, fork, comm, uid, sweep
 
     public init(_ kind: ProcessEvent.Kind) {
         switch kind {
@@ -12,7 +12,6 @@ public enum Trigger: String, Sendable {
         case .fork: self = .fork
         case .comm: self = .comm
         case .uid: self = .uid
-        case .exit: self = .exit
         }
     }
 }

@@ -31,6 +31,12 @@ public final class KillWatch {
     /// more, since poll would report the descriptor ready for ever and spin the loop.
     private var stopped = false
 
+    /// Whether the decisions it keeps are due for dropping those of processes that are gone.
+    var isDueForCheck: Bool { ledger.isDueForCheck }
+
+    /// Drops the decisions for pids no process has any more.
+    func forgetGone(exists: (Int32) -> Bool) { ledger.forgetGone(exists: exists) }
+
     public init(log: KernelLog, logger: Logger, ledger: DecisionLedger = DecisionLedger()) {
         self.log = log
         self.logger = logger
@@ -84,8 +90,6 @@ public final class KillWatch {
         }
     }
 
-    /// `pid` exited.
-    func exited(_ pid: Int32) { ledger.exited(pid) }
 
     // MARK: Reading
 

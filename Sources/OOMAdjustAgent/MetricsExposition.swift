@@ -36,7 +36,6 @@ public enum MetricsExposition {
             [
                 ("kind=\"exec\"", "\(counters.execEvents)"), ("kind=\"fork\"", "\(counters.forkEvents)"),
                 ("kind=\"comm\"", "\(counters.commEvents)"), ("kind=\"uid\"", "\(counters.uidEvents)"),
-                ("kind=\"exit\"", "\(counters.exitEvents)"),
             ])
         family(
             "oom_adjust_datagrams_total", "counter", "Datagrams read from the proc connector socket.",

@@ -3,9 +3,10 @@
 /// doing, and by which rule.
 ///
 /// Fed with the agent's own decisions, in the order it makes them: a process no rule names (any more)
-/// is forgotten, and an exited one is kept a little longer, among the last `recentExits`, because the
-/// kill report and the exit may arrive in either order. Memory is bounded: beyond `capacity` live
-/// entries the oldest eighth is dropped, so a flood of matched processes cannot grow it without end.
+/// is forgotten, and so is one whose pid the agent finds belonging to another process. An exited
+/// process stays until then, which is what a kill report needs: it comes as the victim dies. Memory is
+/// bounded: beyond `capacity` entries the oldest eighth is dropped, so a flood of matched processes
+/// cannot grow it without end.
 public struct DecisionLedger: Sendable {
     public struct Decision: Equatable, Sendable {
         public enum Outcome: Equatable, Sendable {
@@ -35,16 +36,13 @@ public struct DecisionLedger: Sendable {
     }
 
     public let capacity: Int
-    public let recentExits: Int
     private var live: [Int32: (decision: Decision, stamp: UInt64)] = [:]
-    /// The most recent exits, oldest first.
-    private var exited: [(pid: Int32, decision: Decision)] = []
     private var clock: UInt64 = 0
+    private var schedule = CheckSchedule()
 
-    public init(capacity: Int = 32768, recentExits: Int = 256) {
-        precondition(capacity >= 8 && recentExits >= 1)
+    public init(capacity: Int = 32768) {
+        precondition(capacity >= 8)
         self.capacity = capacity
-        self.recentExits = recentExits
     }
 
     /// Live entries.
@@ -62,18 +60,21 @@ public struct DecisionLedger: Sendable {
         live.removeValue(forKey: pid)
     }
 
-    /// `pid` exited: kept among the recent exits until later ones push it out.
-    public mutating func exited(_ pid: Int32) {
-        guard let entry = live.removeValue(forKey: pid) else { return }
-        exited.append((pid, entry.decision))
-        if exited.count > recentExits { exited.removeFirst(exited.count - recentExits) }
+    /// Whether it has doubled since the agent last dropped the entries of processes that are gone.
+    public var isDueForCheck: Bool { schedule.isDue(live.count) }
+
+    /// Drops the entries of the pids `exists` says are gone (a zombie still exists: it may be the
+    /// victim whose report has not been read yet).
+    public mutating func forgetGone(exists: (Int32) -> Bool) {
+        for pid in live.keys where !exists(pid) { live.removeValue(forKey: pid) }
+        schedule.checked(leaving: live.count)
     }
 
-    /// The decision for the process `pid` called `comm`, alive or recently exited; nil when the agent
-    /// decided nothing for it.
+    /// The decision for the process `pid` called `comm`, alive or exited; nil when the agent decided
+    /// nothing for it.
     public func decision(for pid: Int32, comm: Comm) -> Decision? {
-        if let entry = live[pid], entry.decision.comm == comm { return entry.decision }
-        return exited.last { $0.pid == pid && $0.decision.comm == comm }?.decision
+        guard let entry = live[pid], entry.decision.comm == comm else { return nil }
+        return entry.decision
     }
 
     private mutating func evictOldest() {

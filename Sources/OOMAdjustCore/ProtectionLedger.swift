@@ -8,10 +8,12 @@
 /// protection and, through fork events, who inherited it, and takes it back (value and floor) from any
 /// of them its rules would not protect.
 ///
-/// Pure: fed by events (fork, exec, rename, exit) and by the agent's decisions. It holds only live
-/// processes: an entry leaves when its process is known to be gone, its pid is reused (a fork event for
-/// that pid), or a sweep does not meet it. So it stays as large as the set of processes it describes,
-/// however many events pass.
+/// Pure: fed by events (fork, exec, rename, uid change) and by the agent's decisions. An entry leaves
+/// when its process is known to be gone: its pid is reused (a fork event for that pid), a sweep does not
+/// meet it, or the agent finds it finished when it checks the ledger, which it does whenever the ledger
+/// has doubled since the last check and every few seconds while it holds anything. So it stays about as
+/// large as the set of live processes it describes, however many events pass, without the agent having
+/// to hear of every exit on the machine.
 public struct ProtectionLedger: Sendable {
     /// A protective value the agent gave, and what to restore when taking it back.
     public struct Grant: Hashable, Sendable {
@@ -37,9 +39,6 @@ public struct ProtectionLedger: Sendable {
         /// Its start time (clock ticks since boot) once read: tells it apart from a later process that
         /// gets the same pid while events were lost.
         public var startTime: UInt64?
-        /// The kernel reported its main thread's exit. The process may still live: another thread's exec
-        /// kills the main thread first, and a main thread may leave before the others.
-        public var mainThreadExited = false
         /// The last sweep that met it.
         var sweep: UInt32 = 0
 
@@ -55,9 +54,8 @@ public struct ProtectionLedger: Sendable {
     }
 
     private var entries: [Int32: Entry] = [:]
-    /// Entries whose main thread exited, awaiting proof that the whole process is gone.
-    public private(set) var exitedCount = 0
     private var currentSweep: UInt32 = 0
+    private var schedule = CheckSchedule()
 
     public init() {}
 
@@ -68,8 +66,15 @@ public struct ProtectionLedger: Sendable {
 
     public subscript(pid: Int32) -> Entry? { entries[pid] }
 
-    /// The pids whose main thread exited, for the agent to check whether they are gone.
-    public var exitedPIDs: [Int32] { entries.compactMap { $0.value.mainThreadExited ? $0.key : nil } }
+    /// Every pid with an entry, for the agent to check which are finished.
+    public var pids: [Int32] { Array(entries.keys) }
+
+    /// Whether the ledger has doubled since its last check (and holds more than a few): each check reads
+    /// every entry's /proc/PID/stat, so checking at each doubling costs O(1) per entry added.
+    public var isDueForCheck: Bool { schedule.isDue(entries.count) }
+
+    /// The agent checked every entry and forgot the finished ones.
+    public mutating func checked() { schedule.checked(leaving: entries.count) }
 
     // MARK: Events
 
@@ -79,7 +84,6 @@ public struct ProtectionLedger: Sendable {
         case execed(Int32)
         case renamed(Int32)
         case uidChanged(Int32)
-        case mainThreadExited(Int32)
     }
 
     /// Takes an event in. Returns whether the process it is about holds protection from the agent and
@@ -91,9 +95,6 @@ public struct ProtectionLedger: Sendable {
         case .execed(let pid): execed(pid)
         case .renamed(let pid): renamed(pid)
         case .uidChanged: break
-        case .mainThreadExited(let pid):
-            mainThreadExited(pid)
-            return false
         }
         return entries[event.pid]?.grant != nil
     }
@@ -104,18 +105,14 @@ public struct ProtectionLedger: Sendable {
     public mutating func forked(child: Int32, parent: Int32) {
         guard var inherited = entries[parent] else { return set(nil, for: child) }
         inherited.startTime = nil
-        inherited.mainThreadExited = false
         inherited.sweep = currentSweep
         set(inherited, for: child)
     }
 
     /// The process exec'd: it runs a new program, judged afresh, but keeps the value (and floor) it had.
-    /// If its main thread's exit was reported, another thread exec'd: the kernel ends the main thread
-    /// first, and the process lives on.
     public mutating func execed(_ pid: Int32) {
         guard var entry = entries[pid] else { return }
         entry.sticky = nil
-        entry.mainThreadExited = false
         set(entry, for: pid)
     }
 
@@ -124,12 +121,6 @@ public struct ProtectionLedger: Sendable {
     public mutating func renamed(_ pid: Int32) {
         var entry = entries[pid] ?? Entry(sweep: currentSweep)
         if entry.sticky == nil { entry.sticky = .renamed }
-        set(entry, for: pid)
-    }
-
-    public mutating func mainThreadExited(_ pid: Int32) {
-        guard var entry = entries[pid] else { return }
-        entry.mainThreadExited = true
         set(entry, for: pid)
     }
 
@@ -142,9 +133,7 @@ public struct ProtectionLedger: Sendable {
     /// empty entry, or nil, for none).
     public mutating func record(_ decided: Entry?, for pid: Int32) {
         guard var entry = decided else { return set(nil, for: pid) }
-        let old = entries[pid]
-        entry.mainThreadExited = old?.mainThreadExited ?? false
-        entry.sweep = old?.sweep ?? currentSweep
+        entry.sweep = entries[pid]?.sweep ?? currentSweep
         set(entry, for: pid)
     }
 
@@ -160,6 +149,7 @@ public struct ProtectionLedger: Sendable {
     public mutating func endSweep() -> Int {
         let gone = entries.compactMap { $0.value.sweep == currentSweep ? nil : $0.key }
         for pid in gone { forget(pid) }
+        schedule.checked(leaving: entries.count)
         return gone.count
     }
 
@@ -168,7 +158,6 @@ public struct ProtectionLedger: Sendable {
         let stored = entry.flatMap { $0.isEmpty ? nil : $0 }
         let old: Entry?
         if let stored { old = entries.updateValue(stored, forKey: pid) } else { old = entries.removeValue(forKey: pid) }
-        exitedCount += (stored?.mainThreadExited == true ? 1 : 0) - (old?.mainThreadExited == true ? 1 : 0)
         protectedCount += (stored?.grant != nil ? 1 : 0) - (old?.grant != nil ? 1 : 0)
     }
 }
@@ -178,7 +167,7 @@ extension ProtectionLedger.Event {
     public var pid: Int32 {
         switch self {
         case .forked(let child, _): return child
-        case .execed(let pid), .renamed(let pid), .uidChanged(let pid), .mainThreadExited(let pid): return pid
+        case .execed(let pid), .renamed(let pid), .uidChanged(let pid): return pid
         }
     }
 }

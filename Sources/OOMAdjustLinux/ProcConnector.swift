@@ -47,7 +47,7 @@ public final class ProcConnector {
     public static let defaultReceiveBufferBytes: Int32 = 8 << 20
     /// The kinds the kernel-side filter (Linux 6.6+) lets through.
     public static let eventMask =
-        CNetlink_EVENT_EXEC | CNetlink_EVENT_FORK | CNetlink_EVENT_COMM | CNetlink_EVENT_UID | CNetlink_EVENT_EXIT
+        CNetlink_EVENT_EXEC | CNetlink_EVENT_FORK | CNetlink_EVENT_COMM | CNetlink_EVENT_UID
 
     private let socket: OpaquePointer
     public let fileDescriptor: CInt

@@ -45,6 +45,9 @@ public final class ProcRoot {
         hostRoot >= 0 ? lookUp(path, under: hostRoot) : .unreadable
     }
 
+    /// Whether some process (or zombie) has `pid` now: kill(pid, 0), which needs no /proc read.
+    public func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
+
     /// The symlink at an absolute `path` in the host's view (its own owner, and what it leads to); nil
     /// when there is no symlink there.
     public func hostSymlink(at path: [UInt8]) -> HostSymlink? {

@@ -12,9 +12,6 @@ public struct ProcessEvent: Equatable, Sendable {
         case comm
         /// A process's main thread changed its uids (setuid, setresuid...).
         case uid
-        /// A process's main thread exited: usually the whole process, though the main thread of a
-        /// multithreaded process may go first (and an exec from another thread kills it too).
-        case exit
     }
 
     public let kind: Kind
@@ -33,8 +30,9 @@ public struct ProcessEvent: Equatable, Sendable {
     }
 
     /// Keeps the events that can change which rule a process matches or what it holds, and drops the
-    /// rest: thread creation, and the renames, credential changes and exits of secondary threads
-    /// (`/proc/PID` shows the main thread's name and credentials). Returns nil for those.
+    /// rest: thread creation, the renames and credential changes of secondary threads (`/proc/PID`
+    /// shows the main thread's name and credentials), and exits, which change nothing the agent acts on
+    /// and would cost it a wake-up for every process that ends. Returns nil for those.
     public init?(decoded event: CNetlink_event) {
         switch event.what {
         case CNetlink_EVENT_EXEC:
@@ -45,8 +43,6 @@ public struct ProcessEvent: Equatable, Sendable {
             kind = .comm
         case CNetlink_EVENT_UID where event.pid == event.tgid:
             kind = .uid
-        case CNetlink_EVENT_EXIT where event.pid == event.tgid:
-            kind = .exit
         default:
             return nil
         }

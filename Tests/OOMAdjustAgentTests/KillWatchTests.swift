@@ -104,8 +104,6 @@ import Testing
         let watch = try Self.watch(log)
         var counters = Counters()
         watch.note(.adjusted(rule: 1, comm: Comm("batch job"), from: OOMScore(0)!, to: OOMScore(900)!, instead: nil), pid: 300, rules: Self.rules, dryRun: false)
-        // The exit may be handled before the kill report is read.
-        watch.exited(300)
         for record in Self.report(pid: 300, comm: "batch job", adj: 900) { watch.consume(record, into: &counters) }
         for record in Self.report(pid: 555, comm: "java", adj: 0, firstSequence: 200) { watch.consume(record, into: &counters) }
         let entries = log.entries

@@ -11,7 +11,6 @@ import Testing
         counters.forkEvents = 40
         counters.commEvents = 3
         counters.uidEvents = 6
-        counters.exitEvents = 50
         counters.foreignMessages = 2
         counters.malformedMessages = 1
         counters.adjusted = 9
@@ -42,7 +41,6 @@ import Testing
             oom_adjust_events_total{kind="fork"} 40
             oom_adjust_events_total{kind="comm"} 3
             oom_adjust_events_total{kind="uid"} 6
-            oom_adjust_events_total{kind="exit"} 50
             # HELP oom_adjust_datagrams_total Datagrams read from the proc connector socket.
             # TYPE oom_adjust_datagrams_total counter
             oom_adjust_datagrams_total 120

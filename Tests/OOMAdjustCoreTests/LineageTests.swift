@@ -53,8 +53,7 @@ import Testing
 
         mutating func exit(_ pid: Int32) {
             processes[pid] = nil
-            ledger.observe(.mainThreadExited(pid))
-            // What the agent finds when it checks exited entries.
+            // What the agent finds when it next checks the ledger.
             ledger.forget(pid)
         }
 

@@ -34,38 +34,40 @@ import Testing
         #expect(ledger.count == 0)
     }
 
-    @Test func anExitedProcessIsRememberedUntilLaterExitsPushItOut() {
-        var ledger = DecisionLedger(capacity: 64, recentExits: 3)
-        for pid: Int32 in 1...4 { ledger.record(Self.decision("w\(pid)", 100), for: pid) }
-        // The kill report may come after the exit: the exited entry still answers.
-        ledger.exited(1)
-        #expect(ledger.decision(for: 1, comm: Comm("w1")) != nil)
-        #expect(ledger.count == 3)
-        for pid: Int32 in 2...4 { ledger.exited(pid) }
-        #expect(ledger.decision(for: 1, comm: Comm("w1")) == nil)
-        #expect(ledger.decision(for: 4, comm: Comm("w4")) != nil)
-        // An exit of a process it never decided for changes nothing.
-        ledger.exited(99)
-        #expect(ledger.decision(for: 2, comm: Comm("w2")) != nil)
-    }
-
-    @Test func aPIDReusedAfterAnExitGetsItsOwnDecision() {
+    @Test func anExitedProcessIsRememberedUntilItsPIDIsDecidedForAgain() {
         var ledger = DecisionLedger()
         ledger.record(Self.decision("old", 100), for: 5)
-        ledger.exited(5)
+        // The kill report comes as the victim dies: its entry still answers.
+        #expect(ledger.decision(for: 5, comm: Comm("old"))?.score == OOMScore(100))
+        // Its pid reused by another process: the new one's decision, and nothing for a name it never had.
         ledger.record(Self.decision("new", 200), for: 5)
         #expect(ledger.decision(for: 5, comm: Comm("new"))?.score == OOMScore(200))
-        #expect(ledger.decision(for: 5, comm: Comm("old"))?.score == OOMScore(100))
+        #expect(ledger.decision(for: 5, comm: Comm("old")) == nil)
+    }
+
+    @Test func theDecisionsOfGoneProcessesAreDroppedEachTimeTheLedgerDoubles() {
+        var ledger = DecisionLedger()
+        for pid: Int32 in 1...63 { ledger.record(Self.decision("p", 1), for: pid) }
+        #expect(!ledger.isDueForCheck)
+        ledger.record(Self.decision("p", 1), for: 64)
+        #expect(ledger.isDueForCheck)
+        // Odd pids are gone; the even ones (zombies among them) still exist.
+        ledger.forgetGone { $0 % 2 == 0 }
+        #expect(ledger.count == 32)
+        #expect(ledger.decision(for: 2, comm: Comm("p")) != nil && ledger.decision(for: 3, comm: Comm("p")) == nil)
+        #expect(!ledger.isDueForCheck)
+        for pid: Int32 in 100..<132 { ledger.record(Self.decision("p", 1), for: pid) }
+        #expect(ledger.isDueForCheck)
     }
 
     @Test func memoryIsBoundedByDroppingTheOldest() {
-        var ledger = DecisionLedger(capacity: 800, recentExits: 8)
+        var ledger = DecisionLedger(capacity: 800)
         for pid: Int32 in 1...10_000 { ledger.record(Self.decision("p", 1), for: pid) }
         #expect(ledger.count <= 800 && ledger.count > 600)
         #expect(ledger.decision(for: 10_000, comm: Comm("p")) != nil)
         #expect(ledger.decision(for: 1, comm: Comm("p")) == nil)
         // Refreshing an entry makes it young again.
-        var refreshed = DecisionLedger(capacity: 8, recentExits: 1)
+        var refreshed = DecisionLedger(capacity: 8)
         for pid: Int32 in 1...8 { refreshed.record(Self.decision("p", 1), for: pid) }
         refreshed.record(Self.decision("p", 2), for: 1)
         refreshed.record(Self.decision("p", 1), for: 9)

@@ -42,17 +42,15 @@ import Testing
         // new process forked by someone the agent gave nothing.
         var ledger = Self.protecting100()
         ledger.observe(.forked(child: 200, parent: 100))
-        ledger.observe(.mainThreadExited(200))
-        #expect(ledger.exitedCount == 1)
+        ledger.record(ProtectionLedger.Entry(grant: Self.grant(-500), startTime: 77), for: 200)
         let newcomerMustBeDecided = ledger.observe(.forked(child: 200, parent: 7))
         #expect(!newcomerMustBeDecided)
         #expect(ledger[200] == nil)
-        #expect(ledger.exitedCount == 0)
         #expect(ledger.protectedCount == 1)
-        // And the same pid forked again by the protected parent inherits afresh.
+        // And the same pid forked again by the protected parent inherits afresh, its own start time unknown.
         let childMustBeDecided = ledger.observe(.forked(child: 200, parent: 100))
         #expect(childMustBeDecided)
-        #expect(ledger[200]?.mainThreadExited == false)
+        #expect(ledger[200]?.startTime == nil)
     }
 
     @Test func execKeepsTheGrantAndClearsWhatStuckUntilIt() {
@@ -94,39 +92,39 @@ import Testing
         #expect(ledger.count == 2)
     }
 
-    @Test func theMainThreadsExitOnlyMarksTheEntry() {
-        var ledger = Self.protecting100()
-        let mustBeDecided = ledger.observe(.mainThreadExited(100))
-        #expect(!mustBeDecided)
-        #expect(ledger[100]?.mainThreadExited == true)
-        #expect(ledger.exitedPIDs == [100])
-        // Another thread exec'd: the process lives on under the same pid.
-        ledger.observe(.execed(100))
-        #expect(ledger[100]?.mainThreadExited == false)
-        #expect(ledger.exitedCount == 0)
-        // Gone for good, as the agent found when it checked.
-        ledger.observe(.mainThreadExited(100))
-        ledger.forget(100)
-        #expect(ledger.isEmpty)
-        #expect(ledger.exitedCount == 0)
-        #expect(ledger.protectedCount == 0)
-        // Events about processes it never knew leave nothing.
-        ledger.observe(.mainThreadExited(9))
+    @Test func eventsAboutProcessesItNeverKnewLeaveNothing() {
+        var ledger = ProtectionLedger()
         ledger.observe(.execed(9))
+        ledger.observe(.uidChanged(9))
+        ledger.observe(.forked(child: 10, parent: 9))
         #expect(ledger.isEmpty)
     }
 
-    @Test func recordingNothingForgetsAndRecordingKeepsTheExitMark() {
+    @Test func recordingNothingForgets() {
         var ledger = Self.protecting100()
-        ledger.observe(.mainThreadExited(100))
         ledger.record(ProtectionLedger.Entry(grant: Self.grant(-900)), for: 100)
-        #expect(ledger[100]?.mainThreadExited == true)
-        #expect(ledger.exitedCount == 1)
+        #expect(ledger[100]?.grant == Self.grant(-900))
         ledger.record(ProtectionLedger.Entry(), for: 100)
         #expect(ledger[100] == nil)
-        #expect(ledger.exitedCount == 0)
         ledger.record(nil, for: 100)
         #expect(ledger.isEmpty)
+        #expect(ledger.protectedCount == 0)
+    }
+
+    @Test func aCheckIsDueEachTimeTheLedgerHasDoubled() {
+        var ledger = ProtectionLedger()
+        for pid in Int32(1)...63 { ledger.renamed(pid) }
+        #expect(!ledger.isDueForCheck)
+        ledger.renamed(64)
+        #expect(ledger.isDueForCheck)
+        // The agent checks and finds every one alive: the next check comes at twice as many.
+        ledger.checked()
+        #expect(!ledger.isDueForCheck)
+        for pid in Int32(65)...127 { ledger.renamed(pid) }
+        #expect(!ledger.isDueForCheck)
+        ledger.renamed(128)
+        #expect(ledger.isDueForCheck)
+        #expect(Set(ledger.pids) == Set(Int32(1)...128))
     }
 
     @Test func aSweepDropsEveryEntryItDidNotMeet() {
@@ -157,11 +155,14 @@ import Testing
         for round in 0..<1_000_000 {
             let child = Int32(1000 + round % 30_000)
             ledger.observe(.forked(child: child, parent: 100))
-            ledger.observe(.mainThreadExited(child))
-            // The agent checks exited entries in batches and finds them gone.
-            if ledger.exitedCount >= 64 { for pid in ledger.exitedPIDs { ledger.forget(pid) } }
+            // Each child exits at once; the agent checks whenever the ledger has doubled and finds
+            // every one but the daemon gone.
+            if ledger.isDueForCheck {
+                for pid in ledger.pids where pid != 100 { ledger.forget(pid) }
+                ledger.checked()
+            }
         }
-        #expect(ledger.count <= 65)
+        #expect(ledger.count <= 64)
         #expect(ledger.protectedCount == ledger.count)
     }
 }
