@@ -60,11 +60,14 @@ public final class Agent {
 
     /// Looks at every process in /proc once. After lost events (`adoptingLostForks`), a process holding a
     /// protective value whose parent holds the agent's protection is taken to have inherited it through
-    /// a fork the agent never saw.
+    /// a fork the agent never saw. With `warningAboutReach` (at start-up and after a reload) it then warns
+    /// about the rules that apply to nothing here, from the comms it met on its way: a second pass
+    /// over /proc for that would cost as much as the sweep.
     @discardableResult
-    public func sweep(reason: String, adoptingLostForks: Bool = false) -> SweepSummary {
+    public func sweep(reason: String, adoptingLostForks: Bool = false, warningAboutReach: Bool = false) -> SweepSummary {
         var summary = SweepSummary()
         let start = monotonicNanoseconds()
+        var comms: Set<Comm> = []
         let adopting = adoptingLostForks && ledger.protectedCount > 0
         ledger.beginSweep()
         do {
@@ -74,6 +77,7 @@ public final class Agent {
                     ledger.forked(child: pid, parent: parent)
                 }
                 let outcome = enforcer.enforce(pid: pid, trigger: .sweep, ledger: &ledger)
+                if warningAboutReach, let comm = outcome.comm { comms.insert(comm) }
                 summary.processes += 1
                 switch outcome {
                 case .unchanged, .kept: summary.matched += 1
@@ -93,6 +97,12 @@ public final class Agent {
         }
         counters.protectedProcesses = ledger.protectedCount
         summary.nanoseconds = monotonicNanoseconds() - start
+        if warningAboutReach {
+            let inventory = SystemInventory(executables: SystemInventoryReader.executables(enforcer.procRoot), processComms: comms)
+            for warning in RuleReach.warnings(enforcer.rules.rules, inventory: inventory) {
+                logger.warning("config warning", metadata: ["diagnostic": "\(warning)"])
+            }
+        }
         counters.sweeps += 1
         counters.lastSweepNanoseconds = summary.nanoseconds
         counters.lastSweepMatched = summary.matched
@@ -114,7 +124,7 @@ public final class Agent {
     /// `duties` (readiness, watchdog, metrics) get a turn after every wake-up and bound each sleep.
     public func run(connector: ProcConnector, signals: SignalChannel, duties: ServiceDuties? = nil) throws(Errno) {
         counters.watchingKernelLog = killWatch != nil
-        sweep(reason: "start-up")
+        sweep(reason: "start-up", warningAboutReach: true)
         duties?.ready(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         let batch = DatagramBatch()
         var descriptors = [
@@ -264,7 +274,7 @@ public final class Agent {
     /// Re-reads the configuration. On any error the rules in force stay, and every error is logged;
     /// on success the new rules apply to running processes through a sweep.
     public func reload() {
-        switch loader.load(inventory: SystemInventoryReader.read(enforcer.procRoot)) {
+        switch loader.load() {
         case .failure(let failure):
             counters.reloadsFailed += 1
             logger.error(
@@ -281,7 +291,7 @@ public final class Agent {
             enforcer.rules = loaded.rules
             reportedDenials.removeAll()
             logger.info("config reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
-            sweep(reason: "reload")
+            sweep(reason: "reload", warningAboutReach: true)
         }
     }
 

@@ -40,6 +40,16 @@ public enum EnforcementOutcome: Equatable {
     /// Reading or writing failed for another reason.
     case failed(rule: Int?, Errno)
 
+    /// The name the process had when it was looked at, if it was.
+    public var comm: Comm? {
+        switch self {
+        case .gone, .failed: return nil
+        case .unmatched(let comm), .untrusted(_, let comm, _), .unchanged(_, let comm, _), .adjusted(_, let comm, _, _, _),
+            .restored(let comm, _, _, _, _), .kept(_, let comm, _), .denied(_, let comm, _, _, _):
+            return comm
+        }
+    }
+
     /// A protective rule that was refused, and why.
     public struct Refusal: Equatable, Sendable {
         public let rule: Int

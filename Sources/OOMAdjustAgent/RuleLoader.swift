@@ -29,7 +29,8 @@ public struct RuleLoader: Sendable {
 
     /// The rules, or every error found (never only the first). The warnings are the same for `check`,
     /// a start-up and a reload: the parser's, repeated rules, advice about valid rules, and, given what
-    /// the machine has (`inventory`), the rules that apply to nothing on it.
+    /// the machine has (`inventory`, which `check` reads), the rules that apply to nothing on it. (The
+    /// agent warns about those after its start-up and reload sweeps, from the comms they met.)
     public func load(inventory: SystemInventory? = nil) -> Result<Loaded, LoadFailure> {
         var parsed = ParsedConfig()
         var sources = [DropInDirectory.File(path: configPath, contents: ConfigFile.read(path: configPath))]

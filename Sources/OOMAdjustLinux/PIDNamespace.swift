@@ -11,12 +11,23 @@ enum PIDNamespace {
     /// include/linux/proc_ns.h). The proc connector answers only there, so it is where a running agent is.
     static let initialInode: UInt64 = 0xEFFF_FFFC
 
-    /// The inode of the PID namespace `ns/pid` under `directory` (a `/proc/PID` descriptor) resolves
-    /// to; nil when it cannot be read (the process exited, or the agent may not look).
+    /// The inode of the PID namespace `ns/pid` under `directory` (a `/proc/PID` descriptor) names;
+    /// nil when it cannot be read (the process exited, or the agent may not look). Read from the link's
+    /// text, "pid:[INODE]", which costs a third of a stat of it: the stat resolves the link to an nsfs
+    /// file on every matched process's path to its write.
     static func inode(under directory: CInt, _ path: UnsafePointer<CChar>) -> UInt64? {
-        var info = stat()
-        guard fstatat(directory, path, &info, 0) == 0 else { return nil }
-        return UInt64(info.st_ino)
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer -> UInt64? in
+            let count = readlinkat(directory, path, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
+            guard count > 6 else { return nil }
+            let text = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            guard text.starts(with: "pid:[".utf8), text.last == UInt8(ascii: "]") else { return nil }
+            var value: UInt64 = 0
+            for byte in text.dropFirst(5).dropLast() {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
     }
 
     /// The host's PID namespace: PID 1's, which is the host's init also when the agent runs in a

@@ -24,7 +24,7 @@ extension OOMAdjust {
             let procRoot = try openProc(logger: logger)
             let loaded = try loadOrExit(loader, procRoot: procRoot, logger: logger)
             let agent = Agent(loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
-            let summary = agent.sweep(reason: "once")
+            let summary = agent.sweep(reason: "once", warningAboutReach: true)
             if summary.denied > 0 { throw ExitStatus.writesRefused }
             if summary.failed > 0 { throw ExitStatus.failure }
         }
@@ -33,7 +33,7 @@ extension OOMAdjust {
 
 /// Loads the rules, logging every error and warning; an invalid configuration ends the command.
 func loadOrExit(_ loader: RuleLoader, procRoot: ProcRoot, logger: Logger) throws -> RuleLoader.Loaded {
-    switch loader.load(inventory: SystemInventoryReader.read(procRoot)) {
+    switch loader.load() {
     case .failure(let failure):
         for diagnostic in failure.diagnostics {
             logger.error("config error", metadata: ["diagnostic": "\(diagnostic)"])
