@@ -47,14 +47,11 @@ public final class Agent {
 
     // MARK: Sweeps
 
+    /// What one sweep found: the outcomes it counted (`Counter.outcomes`), how many processes it looked
+    /// at and how long it took.
     public struct SweepSummary: Sendable {
+        public var outcomes = Counters()
         public var processes = 0
-        public var matched = 0
-        public var adjusted = 0
-        public var denied = 0
-        public var untrusted = 0
-        public var restored = 0
-        public var failed = 0
         public var nanoseconds: UInt64 = 0
     }
 
@@ -79,23 +76,15 @@ public final class Agent {
                 let outcome = enforcer.enforce(pid: pid, trigger: .sweep, ledger: &ledger)
                 if warningAboutReach, let comm = outcome.comm { comms.insert(comm) }
                 summary.processes += 1
-                switch outcome {
-                case .unchanged, .kept: summary.matched += 1
-                case .adjusted: summary.matched += 1; summary.adjusted += 1
-                case .restored: summary.restored += 1
-                case .denied: summary.matched += 1; summary.denied += 1
-                case .untrusted: summary.matched += 1; summary.untrusted += 1
-                case .failed: summary.failed += 1
-                case .gone, .unmatched: break
-                }
+                summary.outcomes.count(outcome)
                 record(outcome, pid: pid, trigger: .sweep, eventTimestamp: nil)
             }
             ledger.endSweep()
         } catch {
             logger.error("cannot list /proc", metadata: ["errno": "\(error)"])
-            summary.failed += 1
+            summary.outcomes[.failed] += 1
         }
-        counters.protectedProcesses = ledger.protectedCount
+        counters[.protectedProcesses] = ledger.protectedCount
         summary.nanoseconds = monotonicNanoseconds() - start
         if warningAboutReach {
             let inventory = SystemInventory(executables: SystemInventoryReader.executables(enforcer.procRoot), processComms: comms)
@@ -103,17 +92,13 @@ public final class Agent {
                 logger.warning("config warning", metadata: ["diagnostic": "\(warning)"])
             }
         }
-        counters.sweeps += 1
-        counters.lastSweepNanoseconds = summary.nanoseconds
-        counters.lastSweepMatched = summary.matched
-        logger.info(
-            "sweep finished",
-            metadata: [
-                "reason": "\(reason)", "processes": "\(summary.processes)", "matched": "\(summary.matched)",
-                "adjusted": "\(summary.adjusted)", "denied": "\(summary.denied)", "untrusted": "\(summary.untrusted)",
-                "restored": "\(summary.restored)", "failed": "\(summary.failed)",
-                "duration_ms": "\(Double(summary.nanoseconds / 1000) / 1000)",
-            ])
+        counters[.sweeps] += 1
+        counters[.lastSweepNanoseconds] = Int(summary.nanoseconds)
+        counters[.lastSweepMatched] = summary.outcomes[.matched]
+        var metadata: Logger.Metadata = ["reason": "\(reason)", "processes": "\(summary.processes)"]
+        for (name, value) in summary.outcomes.fields(Counter.outcomes) { metadata[name] = "\(value)" }
+        metadata["duration_ms"] = "\(Double(summary.nanoseconds / 1000) / 1000)"
+        logger.info("sweep finished", metadata: metadata)
         return summary
     }
 
@@ -123,7 +108,7 @@ public final class Agent {
     /// runs here, after the subscription, so a process started in between is seen by one or the other.
     /// `duties` (readiness, watchdog, metrics) get a turn after every wake-up and bound each sleep.
     public func run(connector: ProcConnector, signals: SignalChannel, duties: ServiceDuties? = nil) throws(Errno) {
-        counters.watchingKernelLog = killWatch != nil
+        counters[.watchingKernelLog] = killWatch != nil ? 1 : 0
         sweep(reason: "start-up", warningAboutReach: true)
         duties?.ready(counters, rules: rules.rules.count, now: monotonicNanoseconds())
         let batch = DatagramBatch()
@@ -187,12 +172,12 @@ public final class Agent {
                 break
             case .overflow:
                 lostEvents = true
-                counters.overflows += 1
+                counters[.overflows] += 1
                 continue
             case .datagrams(let count):
-                counters.datagrams += count
+                counters[.datagrams] += count
                 for index in 0..<count { handle(batch.content(at: index)) }
-                counters.protectedProcesses = ledger.protectedCount
+                counters[.protectedProcesses] = ledger.protectedCount
                 // A batch that was not full emptied the socket: poll says when more comes, which saves
                 // a receive that would find nothing.
                 if count == batch.capacity { continue }
@@ -202,7 +187,7 @@ public final class Agent {
         if lostEvents {
             logger.warning(
                 "process events were lost: the socket overflowed; sweeping /proc",
-                metadata: ["overflows": "\(counters.overflows)"])
+                metadata: ["overflows": "\(counters[.overflows])"])
             sweep(reason: "overflow", adoptingLostForks: true)
         }
     }
@@ -216,7 +201,7 @@ public final class Agent {
         ledger.checked()
         killWatch?.forgetGone(exists: enforcer.procRoot.exists)
         nextLedgerCheck = monotonicNanoseconds() + ledgerCheckIntervalNanoseconds
-        counters.protectedProcesses = ledger.protectedCount
+        counters[.protectedProcesses] = ledger.protectedCount
     }
 
     private func handle(_ content: DatagramContent) {
@@ -225,25 +210,25 @@ public final class Agent {
         case .event(let decoded): event = decoded
         case .ignored: return
         case .foreign:
-            counters.foreignMessages += 1
+            counters[.foreignMessages] += 1
             return
         case .malformed:
-            counters.malformedMessages += 1
+            counters[.malformedMessages] += 1
             return
         }
         let holdsProtection: Bool
         switch event.kind {
         case .exec:
-            counters.execEvents += 1
+            counters[.execEvents] += 1
             holdsProtection = ledger.observe(.execed(event.pid))
         case .fork:
-            counters.forkEvents += 1
+            counters[.forkEvents] += 1
             holdsProtection = ledger.observe(.forked(child: event.pid, parent: event.parentPID))
         case .comm:
-            counters.commEvents += 1
+            counters[.commEvents] += 1
             holdsProtection = ledger.observe(.renamed(event.pid))
         case .uid:
-            counters.uidEvents += 1
+            counters[.uidEvents] += 1
             holdsProtection = ledger.observe(.uidChanged(event.pid))
         }
         // A new uid changes nothing for a process the agent gave nothing: protection is granted at exec,
@@ -276,7 +261,7 @@ public final class Agent {
     public func reload() {
         switch loader.load() {
         case .failure(let failure):
-            counters.reloadsFailed += 1
+            counters[.reloadsFailed] += 1
             logger.error(
                 "config reload failed; keeping the previous rules",
                 metadata: ["errors": "\(failure.diagnostics.count)", "rules": "\(enforcer.rules.rules.count)"])
@@ -284,7 +269,7 @@ public final class Agent {
                 logger.error("config error", metadata: ["diagnostic": "\(diagnostic)"])
             }
         case .success(let loaded):
-            counters.reloadsSucceeded += 1
+            counters[.reloadsSucceeded] += 1
             for warning in loaded.warnings {
                 logger.warning("config warning", metadata: ["diagnostic": "\(warning)"])
             }
@@ -305,7 +290,7 @@ public final class Agent {
         switch outcome {
         case .gone, .unmatched:
             return
-        case .untrusted(let rule, let comm, let refusal):
+        case .refused(let rule, let comm, let refusal):
             guard logger.logLevel <= .debug else { return }
             logger.debug(
                 "protection refused by the trust policy",
@@ -314,7 +299,7 @@ public final class Agent {
                     "rule": "\(enforcer.rules.rules[rule].location)", "reason": "\(refusal)",
                 ])
         case .unchanged(let rule, let comm, let score):
-            trace("already set", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
+            trace("unchanged", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
         case .adjusted(let rule, let comm, let from, let to, let instead):
             var extra: Logger.Metadata = [:]
             if let instead {
@@ -331,14 +316,14 @@ public final class Agent {
         case .kept(let rule, let comm, let score):
             trace("kept: its binary was replaced on disk since it started", trigger, pid, comm, rule, from: score, to: score, eventTimestamp)
         case .denied(let rule, let comm, let from, let to, let error):
-            trace("refused by the kernel", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
+            trace("denied by the kernel", trigger, pid, comm, rule, from: from, to: to, eventTimestamp)
             if reportedDenials.insert(rule).inserted {
                 var metadata: Logger.Metadata = [
                     "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)", "errno": "\(error)",
                 ]
                 if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
                 logger.error(
-                    "the kernel refused to set oom_score_adj: lowering it below the process's floor needs CAP_SYS_RESOURCE, which this agent lacks; further refusals for this rule are only counted",
+                    "the kernel denied the write of oom_score_adj: lowering it below the process's floor needs CAP_SYS_RESOURCE, which this agent lacks; further denials for this rule are only counted",
                     metadata: metadata)
             }
         case .failed(let rule, let error):
@@ -369,26 +354,16 @@ public final class Agent {
     private func restoreReason(_ verdict: Verdict) -> String {
         switch verdict {
         case .noMatch: return "no protective rule matches it"
-        case .untrusted(_, let reason), .applyInstead(_, _, let reason): return "\(reason)"
+        case .refused(_, let reason), .applyInstead(_, _, let reason): return "\(reason)"
         case .apply(let rule): return "its rule gives oom_score_adj \(enforcer.rules.rules[rule].score)"
         case .keep: return "kept"
         }
     }
 
+    /// Every counter of the table, on one line (SIGUSR1).
     public func logCounters() {
-        let c = counters
-        logger.info(
-            "counters",
-            metadata: [
-                "datagrams": "\(c.datagrams)", "events_exec": "\(c.execEvents)", "events_fork": "\(c.forkEvents)", "events_comm": "\(c.commEvents)",
-                "events_uid": "\(c.uidEvents)",
-                "matched": "\(c.matched)", "adjusted": "\(c.adjusted)", "already_right": "\(c.alreadyRight)",
-                "gone": "\(c.gone)", "permission_denied": "\(c.permissionDenied)", "failed": "\(c.failed)",
-                "refused": "\(c.refused)", "restored": "\(c.restored)", "kept": "\(c.kept)",
-                "protected_processes": "\(c.protectedProcesses)",
-                "overflows": "\(c.overflows)", "sweeps": "\(c.sweeps)", "foreign_messages": "\(c.foreignMessages)",
-                "malformed_messages": "\(c.malformedMessages)", "reloads_ok": "\(c.reloadsSucceeded)",
-                "reloads_failed": "\(c.reloadsFailed)",
-            ])
+        var metadata: Logger.Metadata = [:]
+        for (name, value) in counters.fields() { metadata[name] = "\(value)" }
+        logger.info("counters", metadata: metadata)
     }
 }

@@ -23,7 +23,7 @@ public enum EnforcementOutcome: Equatable {
     /// No rule names it, and it holds nothing the agent granted.
     case unmatched(Comm)
     /// A protective rule matched, but the trust policy refused it: the process was left as it is.
-    case untrusted(rule: Int, comm: Comm, TrustRefusal)
+    case refused(rule: Int, comm: Comm, TrustRefusal)
     /// A rule matched and the process already had its value: nothing was written.
     case unchanged(rule: Int, comm: Comm, score: OOMScore)
     /// A rule matched and the value was written (or, in a dry run, would have been). `instead` is the
@@ -44,7 +44,7 @@ public enum EnforcementOutcome: Equatable {
     public var comm: Comm? {
         switch self {
         case .gone, .failed: return nil
-        case .unmatched(let comm), .untrusted(_, let comm, _), .unchanged(_, let comm, _), .adjusted(_, let comm, _, _, _),
+        case .unmatched(let comm), .refused(_, let comm, _), .unchanged(_, let comm, _), .adjusted(_, let comm, _, _, _),
             .restored(let comm, _, _, _, _), .kept(_, let comm, _), .denied(_, let comm, _, _, _):
             return comm
         }
@@ -134,7 +134,7 @@ public struct Enforcer {
             ledger.record(kept, for: pid)
             switch verdict {
             case .apply(let index), .applyInstead(let index, _, _): return .unchanged(rule: index, comm: comm, score: current)
-            case .untrusted(let index, let reason): return .untrusted(rule: index, comm: comm, reason)
+            case .refused(let index, let reason): return .refused(rule: index, comm: comm, reason)
             case .keep(let index): return .kept(rule: index, comm: comm, score: current)
             case .noMatch: return .unmatched(comm)
             }

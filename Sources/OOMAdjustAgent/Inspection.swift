@@ -27,11 +27,11 @@ public struct ProcessInspection: Sendable {
         /// No rule names it.
         case unmatched
         /// It has its rule's value.
-        case ok
+        case unchanged
         /// It does not have its rule's value (yet, or the kernel refused the write).
         case differs
         /// A protective rule matched and the trust policy refused it.
-        case untrusted(TrustRefusal)
+        case refused(TrustRefusal)
         /// A protective rule matched a process whose binary was replaced on disk: it keeps its value.
         case kept
         /// It does not have its rule's protective value, and cannot get it: lowering a value below a
@@ -41,9 +41,9 @@ public struct ProcessInspection: Sendable {
         public var name: String {
             switch self {
             case .unmatched: return "unmatched"
-            case .ok: return "ok"
+            case .unchanged: return "unchanged"
             case .differs: return "differs"
-            case .untrusted: return "untrusted"
+            case .refused: return "refused"
             case .kept: return "kept"
             case .denied: return "denied"
             }
@@ -57,11 +57,11 @@ public struct ProcessInspection: Sendable {
     public func state(in rules: RuleSet, canLowerScores: Bool = true) -> State {
         switch verdict {
         case .noMatch: return .unmatched
-        case .untrusted(_, let refusal): return .untrusted(refusal)
+        case .refused(_, let refusal): return .refused(refusal)
         case .keep: return .kept
         case .apply(let rule), .applyInstead(let rule, _, _):
             let desired = rules.rules[rule].score
-            if current == desired { return .ok }
+            if current == desired { return .unchanged }
             return desired.isProtective && !canLowerScores && current.map({ desired < $0 }) != false ? .denied : .differs
         }
     }

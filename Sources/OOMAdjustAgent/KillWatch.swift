@@ -83,9 +83,9 @@ public final class KillWatch {
         // Protection taken back: the value written back is a later rule's, or no rule's.
         case .restored(let comm, _, _, let because, _):
             if let rule = because.appliedRule, !dryRun { decided(rule, comm, .applied) } else { ledger.forget(pid) }
-        case .denied(let rule?, let comm, _, _, _): decided(rule, comm, .refusedByKernel)
+        case .denied(let rule?, let comm, _, _, _): decided(rule, comm, .denied)
         case .denied(nil, _, _, _, _): ledger.forget(pid)
-        case .untrusted(let rule, let comm, let refusal): decided(rule, comm, .refusedByTrustPolicy(refusal))
+        case .refused(let rule, let comm, let refusal): decided(rule, comm, .refused(refusal))
         case .failed: break
         }
     }
@@ -101,7 +101,7 @@ public final class KillWatch {
                 read = try log.next()
             } catch {
                 logger.warning("cannot read the kernel log; OOM kills will not be reported from now on", metadata: ["errno": "\(error)"])
-                counters.watchingKernelLog = false
+                counters[.watchingKernelLog] = 0
                 stopped = true
                 return
             }
@@ -127,7 +127,7 @@ public final class KillWatch {
     private func report(_ kill: OOMKill, into counters: inout Counters) {
         let decision = ledger.decision(for: kill.pid, comm: kill.commName)
         let assessment = OOMKillAssessment(kill, decision: decision)
-        counters.oomKills[assessment.victim, default: 0] += 1
+        counters[Counter.oomKills(assessment.victim)] += 1
         let comm = String(decoding: kill.comm, as: UTF8.self)
         counters.lastOOMKill = OOMKillNote(
             pid: kill.pid, comm: comm, victim: assessment.victim, rule: assessment.rule?.description,

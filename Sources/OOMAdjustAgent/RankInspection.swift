@@ -40,12 +40,12 @@ public struct RankInspector {
             switch rules.verdict(for: &facts) {
             case .noMatch:
                 break
-            case .untrusted(let rule, let refusal):
-                decisions[pid] = (rules.rules[rule], .untrusted(refusal))
+            case .refused(let rule, let refusal):
+                decisions[pid] = (rules.rules[rule], .refused(refusal))
             case .keep(let rule):
                 decisions[pid] = (rules.rules[rule], .kept)
             case .apply(let rule), .applyInstead(let rule, _, _):
-                decisions[pid] = (rules.rules[rule], candidate.oomScoreAdj == rules.rules[rule].score ? .ok : .differs)
+                decisions[pid] = (rules.rules[rule], candidate.oomScoreAdj == rules.rules[rule].score ? .unchanged : .differs)
             }
         }
         if let pids {

@@ -1,3 +1,4 @@
+import OOMAdjustCore
 import Logging
 import OOMAdjustLinux
 import SystemPackage
@@ -114,18 +115,20 @@ public final class ServiceDuties {
     /// The one line `systemctl status` shows as "Status:".
     /// `lastKillClock` is when `counters.lastOOMKill` happened, as a clock time.
     static func statusText(_ counters: Counters, rules: Int, lastSweepClock: String?, lastKillClock: String? = nil) -> String {
-        var text = "\(rules) rule\(rules == 1 ? "" : "s"); \(counters.lastSweepMatched) matching process\(counters.lastSweepMatched == 1 ? "" : "es")"
+        let matching = counters[.lastSweepMatched]
+        var text = "\(rules) rule\(rules == 1 ? "" : "s"); \(matching) matching process\(matching == 1 ? "" : "es")"
         if let lastSweepClock {
-            let nanoseconds = counters.lastSweepNanoseconds
+            let nanoseconds = counters[.lastSweepNanoseconds]
             text += " at the last sweep (\(lastSweepClock), \(nanoseconds / 1_000_000).\(nanoseconds / 100_000 % 10) ms)"
         }
-        text += "; since start: \(counters.adjusted) adjusted"
-        if counters.permissionDenied > 0 { text += ", \(counters.permissionDenied) refused by the kernel" }
-        if counters.refused > 0 { text += ", \(counters.refused) refused by the trust policy" }
-        if counters.failed > 0 { text += ", \(counters.failed) failed" }
-        if counters.overflows > 0 { text += ", \(counters.overflows) overflows" }
+        var since: [String] = []
+        for counter in Counter.allCases {
+            guard let phrase = counter.statusPhrase, phrase.always || counters[counter] > 0 else { continue }
+            since.append("\(counters[counter]) \(phrase.words)")
+        }
+        text += "; since start: " + since.joined(separator: ", ")
         if let kill = counters.lastOOMKill {
-            let kills = counters.oomKills.values.reduce(0, +)
+            let kills = OOMKillAssessment.Victim.allCases.reduce(0) { $0 + counters[Counter.oomKills($1)] }
             text += "; \(kills) OOM kill\(kills == 1 ? "" : "s"), the last \(kill.pid) (\(kill.comm))\(lastKillClock.map { " at \($0)" } ?? ""), "
             switch kill.victim {
             case .protected: text += "a protected process (\(kill.rule ?? "no rule"))"
@@ -147,8 +150,8 @@ public final class ServiceDuties {
     /// Stamps the wall-clock time of a sweep that finished since the last look; true when one did.
     /// The loop calls in at the end of the wake-up that swept, so the stamp is close enough.
     private func noteSweeps(_ counters: Counters) -> Bool {
-        guard counters.sweeps != seenSweeps else { return false }
-        seenSweeps = counters.sweeps
+        guard counters[.sweeps] != seenSweeps else { return false }
+        seenSweeps = counters[.sweeps]
         lastSweepUnixNanoseconds = realtimeNanoseconds()
         return true
     }

@@ -13,9 +13,9 @@ public struct DecisionLedger: Sendable {
             /// The process has the rule's value: written by the agent, or already there.
             case applied
             /// The kernel refused the write (a value below the floor without CAP_SYS_RESOURCE).
-            case refusedByKernel
+            case denied
             /// The rule is protective and the trust policy refused it: the value was left alone.
-            case refusedByTrustPolicy(TrustRefusal)
+            case refused(TrustRefusal)
             /// A dry run: the agent would have written the rule's value, and did not.
             case dryRun
         }

@@ -32,13 +32,13 @@ public struct OOMKillAssessment: Equatable, Sendable {
             } else {
                 self.init(decision.score.isProtective ? .protected : .ruled, rule: decision.rule, matchedRule: nil, whyNotApplied: nil)
             }
-        case .refusedByKernel:
+        case .denied:
             self.init(
                 .unruled, rule: nil, matchedRule: decision.rule,
-                whyNotApplied: "the kernel refused the rule's value \(decision.score) (lowering it needs CAP_SYS_RESOURCE)")
+                whyNotApplied: "the kernel denied the rule's value \(decision.score) (lowering it needs CAP_SYS_RESOURCE)")
         case .dryRun:
             self.init(.unruled, rule: nil, matchedRule: decision.rule, whyNotApplied: "a dry run: the agent would have set \(decision.score) and wrote nothing")
-        case .refusedByTrustPolicy(let refusal):
+        case .refused(let refusal):
             self.init(.unruled, rule: nil, matchedRule: decision.rule, whyNotApplied: "the trust policy refused it: \(refusal)")
         }
     }

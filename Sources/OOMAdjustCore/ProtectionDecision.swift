@@ -50,7 +50,7 @@ public struct ProtectionDecision: Equatable, Sendable {
             if held == nil && current.isProtective {
                 kept.grant = ProtectionLedger.Grant(score: current, rule: rules.rules[index].location, baseline: fallbackBaseline())
             }
-        case .noMatch, .untrusted:
+        case .noMatch, .refused:
             // Only what the agent granted is the agent's to take back: a value set by someone else
             // (systemd's OOMScoreAdjust=, a container runtime) stays.
             if let held {

@@ -28,7 +28,7 @@ public struct RuleSet: Sendable {
             switch match {
             case .matches, .matchesReplacedBinary:
                 guard rule.score.isProtective else {
-                    if let untrusted { return .applyInstead(rule: index, untrusted: untrusted.rule, untrusted.reason) }
+                    if let untrusted { return .applyInstead(rule: index, refused: untrusted.rule, untrusted.reason) }
                     return .apply(rule: index)
                 }
                 switch policy.judge(rule, &process, sticky: sticky) {
@@ -44,7 +44,7 @@ public struct RuleSet: Sendable {
                 continue
             }
         }
-        return untrusted.map { .untrusted(rule: $0.rule, $0.reason) } ?? .noMatch
+        return untrusted.map { .refused(rule: $0.rule, $0.reason) } ?? .noMatch
     }
 
     /// The index of the first rule matching the process, or nil (trust aside).

@@ -24,10 +24,10 @@ public enum Verdict: Hashable, Sendable {
     /// Give it rule `rule`'s value.
     case apply(rule: Int)
     /// Rule `rule`'s protective value is refused, and no later rule with a value of 0 or more matches.
-    case untrusted(rule: Int, TrustRefusal)
+    case refused(rule: Int, TrustRefusal)
     /// Rule `untrusted`'s protective value is refused; the later rule `rule`, with a value of 0 or more,
     /// applies instead.
-    case applyInstead(rule: Int, untrusted: Int, TrustRefusal)
+    case applyInstead(rule: Int, refused: Int, TrustRefusal)
     /// A protective rule matched a process whose binary was replaced on disk since it started: it keeps
     /// the value it has.
     case keep(rule: Int)
@@ -36,14 +36,14 @@ public enum Verdict: Hashable, Sendable {
     public var appliedRule: Int? {
         switch self {
         case .apply(let rule), .applyInstead(let rule, _, _): return rule
-        case .noMatch, .untrusted, .keep: return nil
+        case .noMatch, .refused, .keep: return nil
         }
     }
 
     /// The protective rule that was refused, and why.
     public var refusal: (rule: Int, reason: TrustRefusal)? {
         switch self {
-        case .untrusted(let rule, let reason), .applyInstead(_, let rule, let reason): return (rule, reason)
+        case .refused(let rule, let reason), .applyInstead(_, let rule, let reason): return (rule, reason)
         case .noMatch, .apply, .keep: return nil
         }
     }
@@ -53,7 +53,7 @@ public enum Verdict: Hashable, Sendable {
     public var decidingRule: Int? {
         switch self {
         case .noMatch: return nil
-        case .apply(let rule), .applyInstead(let rule, _, _), .untrusted(let rule, _), .keep(let rule): return rule
+        case .apply(let rule), .applyInstead(let rule, _, _), .refused(let rule, _), .keep(let rule): return rule
         }
     }
 }

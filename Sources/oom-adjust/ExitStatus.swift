@@ -6,8 +6,8 @@ enum ExitStatus {
     static let failure = ExitCode(1)
     /// The configuration is invalid; nothing was written.
     static let configInvalid = ExitCode(2)
-    /// The sweep finished, but the kernel refused some writes (typically EACCES without CAP_SYS_RESOURCE).
-    static let writesRefused = ExitCode(3)
+    /// The sweep finished, but the kernel denied some writes (typically EACCES without CAP_SYS_RESOURCE).
+    static let writesDenied = ExitCode(3)
     /// The configuration names accounts that cannot be resolved yet (EX_TEMPFAIL): at boot, before LDAP
     /// or sssd answer. Unlike 2, the unit does not stop restarting on it, so the agent starts as soon as
     /// the names resolve.

@@ -86,7 +86,7 @@ struct ExplainReport {
             let rule = rules.rules[refused]
             out += "refused: \(rule.location) would give oom_score_adj \(rule.score), but \(shown(refusal))\(remedy(refusal)); "
             out += "no later protective rule may stand in for it, so the next matching rule applies: " + applied(index)
-        case .untrusted(let index, let refusal):
+        case .refused(let index, let refusal):
             let rule = rules.rules[index]
             out += "refused: \(rule.location) would give oom_score_adj \(rule.score), but \(shown(refusal))\(remedy(refusal)); "
             out += "no later rule with a value of 0 or more matches, so the process is left as it is\n"
@@ -133,7 +133,7 @@ struct ExplainReport {
         let rule = rules.rules[index]
         let now = inspection.current.map { "\($0)" } ?? "unknown"
         var text = "oom_score_adj \(rule.score) from \(rule.location) (currently \(now)"
-        text += inspection.current == rule.score ? ", already set)" : ")"
+        text += inspection.current == rule.score ? ", unchanged)" : ")"
         if let link = inspection.vouchingSymlink {
             text += "; its name is vouched for by the root-owned symlink \(DisplayText.escaped(link)), which leads to its executable"
         }

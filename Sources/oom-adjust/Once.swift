@@ -9,7 +9,7 @@ extension OOMAdjust {
             abstract: "Sweep every running process once, then exit: the drop-in for the old cron script.",
             discussion: """
                 Exit statuses: 0 all matching processes have their values; 2 the configuration is \
-                invalid and nothing was written; 3 the sweep finished but the kernel refused some \
+                invalid and nothing was written; 3 the sweep finished but the kernel denied some \
                 writes (lowering a value needs CAP_SYS_RESOURCE); 1 another failure.
                 """
         )
@@ -25,8 +25,8 @@ extension OOMAdjust {
             let loaded = try loadOrExit(loader, procRoot: procRoot, logger: logger)
             let agent = Agent(loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
             let summary = agent.sweep(reason: "once", warningAboutReach: true)
-            if summary.denied > 0 { throw ExitStatus.writesRefused }
-            if summary.failed > 0 { throw ExitStatus.failure }
+            if summary.outcomes[.denied] > 0 { throw ExitStatus.writesDenied }
+            if summary.outcomes[.failed] > 0 { throw ExitStatus.failure }
         }
     }
 }

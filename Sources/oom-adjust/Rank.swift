@@ -134,7 +134,7 @@ struct RankRow {
         rule = ranked.rule?.location.description
         desired = ranked.rule.map { Int($0.score.rawValue) }
         state = ranked.state.name
-        if case .untrusted(let refusal) = ranked.state { reason = refusal.description } else { reason = nil }
+        if case .refused(let refusal) = ranked.state { reason = refusal.description } else { reason = nil }
         neverChosen = ranked.entry.neverChosen?.rawValue
     }
 
@@ -143,7 +143,7 @@ struct RankRow {
         switch state {
         case "unmatched": return "-"
         case "differs": return "differs (rule wants \(desired.map(String.init) ?? "?"))"
-        case "untrusted": return "untrusted: " + DisplayText.escaped(reason ?? "")
+        case "refused": return "refused: " + DisplayText.escaped(reason ?? "")
         default: return state
         }
     }

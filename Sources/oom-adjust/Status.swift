@@ -8,12 +8,12 @@ extension OOMAdjust {
         static let configuration = CommandConfiguration(
             abstract: "List every process a rule matches, with its desired and current value. Changes nothing.",
             discussion: """
-                States: ok (current equals desired), differs, denied (a protective value root cannot \
-                set here: CAP_SYS_RESOURCE is missing), untrusted (a protective rule matched but \
+                States: unchanged (current equals desired), differs, denied (a protective value root cannot \
+                set here: CAP_SYS_RESOURCE is missing), refused (a protective rule matched but \
                 the trust policy refused it; the reason is given), kept (a protective rule matched a \
                 process whose binary was replaced on disk; it keeps its value). --json prints an array \
                 of objects with the keys pid, comm, rule, desired, current, state, and reason where \
-                there is one (untrusted, kept, or a later rule applied after a refused protective one). \
+                there is one (refused, kept, or a later rule applied after a refused protective one). \
                 The table ends with the last OOM kill still in the kernel log (reading it needs root, \
                 or CAP_SYSLOG where kernel.dmesg_restrict=1).
                 """
@@ -86,7 +86,7 @@ struct StatusRow {
             return
         }
         switch inspection.verdict {
-        case .untrusted(_, let refusal): reason = refusal.description
+        case .refused(_, let refusal): reason = refusal.description
         case .applyInstead(_, let refused, let refusal): reason = "protection by \(rules.rules[refused].location) refused: \(refusal)"
         case .keep: reason = "its binary was replaced on disk since it started; it keeps its value"
         case .noMatch, .apply: reason = nil

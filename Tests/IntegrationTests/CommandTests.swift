@@ -18,7 +18,7 @@ struct CommandTests {
         // Run again: nothing to change, still success.
         let again = try Harness.run(Harness.agentBinary, ["once", "--config", config, "-v"])
         #expect(again.status == 0)
-        #expect(again.stderr.contains("already set event=sweep pid=\(process.pid)"))
+        #expect(again.stderr.contains("unchanged event=sweep pid=\(process.pid)"))
     }
 
     @Test func onceWithAnInvalidConfigWritesNothingAndExitsTwo() throws {

@@ -479,14 +479,8 @@ final class AgentProcess: @unchecked Sendable {
         return values
     }
 
-    /// Logs the counters (SIGUSR1) and returns the value of `name` from the newest counters line.
+    /// Logs the counters (SIGUSR1) and returns the one called `name` (`Counter.name`).
     func counter(_ name: String, seconds: Double = 10) -> Int? {
-        let before = count("info counters")
-        send(SIGUSR1)
-        guard Harness.waitUntil(seconds: seconds, { count("info counters") > before }) else { return nil }
-        guard let line = lines(containing: "info counters").last,
-            let field = line.split(separator: " ").first(where: { $0.hasPrefix("\(name)=") })
-        else { return nil }
-        return Int(field.dropFirst(name.count + 1))
+        counters(seconds: seconds)[name]
     }
 }

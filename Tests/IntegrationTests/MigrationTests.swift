@@ -61,7 +61,7 @@ struct MigrationTests {
             #expect(Harness.waitUntil { linked.score == -294 })
         } else {
             // Trusted: the agent tries, and the kernel refuses it without the capability.
-            #expect(agent.waitForLog("refused by the kernel", "pid=\(linked.pid)", "new=-294"), "log:\n\(agent.log)")
+            #expect(agent.waitForLog("denied by the kernel", "pid=\(linked.pid)", "new=-294"), "log:\n\(agent.log)")
         }
         #expect(agent.count("trust policy", "pid=\(linked.pid)") == 0)
 
@@ -87,7 +87,7 @@ struct MigrationTests {
         let once = try Harness.run(Harness.agentBinary, ["once", "--config", config])
         if Harness.hasSysResource {
             print("note: CAP_SYS_RESOURCE is present, so nothing is denied")
-            #expect(row["state"] as? String == "ok" || row["state"] as? String == "differs")
+            #expect(row["state"] as? String == "unchanged" || row["state"] as? String == "differs")
             return
         }
         #expect(row["state"] as? String == "denied", "\(row)")

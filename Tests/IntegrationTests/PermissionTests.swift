@@ -18,13 +18,13 @@ struct PermissionTests {
             print("note: this process has CAP_SYS_RESOURCE, so the kernel accepts the lower value; checking that instead of EACCES")
             #expect(Harness.waitUntil { first.score == -176 && second.score == -176 })
         } else {
-            #expect(agent.waitForLog("refused by the kernel", "pid=\(second.pid)"), "log:\n\(agent.log)")
+            #expect(agent.waitForLog("denied by the kernel", "pid=\(second.pid)"), "log:\n\(agent.log)")
             #expect(agent.count("error", "CAP_SYS_RESOURCE", "rule=\(config):1", "errno=\"Permission denied\"") == 1)
             // Each look at a process is refused and counted (a new process is seen at its fork and at its
             // exec), but the error is logged once for the rule.
-            #expect(agent.count("refused by the kernel", "pid=\(first.pid)", "new=-176") >= 1)
+            #expect(agent.count("denied by the kernel", "pid=\(first.pid)", "new=-176") >= 1)
             #expect(first.score == 0)
-            #expect((agent.counter("permission_denied") ?? 0) >= 2)
+            #expect((agent.counter("denied") ?? 0) >= 2)
         }
         #expect(agent.stop() == 0)
     }

@@ -6,7 +6,7 @@ import Testing
 /// and fork, a real replaced binary.
 ///
 /// This machine lacks CAP_SYS_RESOURCE, so a protective write fails with EACCES: where the kernel would
-/// refuse the write anyway, the decision is judged from the agent's log ("refused by the kernel" means
+/// refuse the write anyway, the decision is judged from the agent's log ("denied by the kernel" means
 /// the policy let it through; "protection refused by the trust policy" that it did not), `status` and
 /// `explain`; the inheritance paths run the agent with `--dry-run`, which keeps its ledger as if every
 /// write had been made. Values of 0 and more are asserted for real.
@@ -34,7 +34,7 @@ struct ProtectionIdentityTests {
                 "not a system account"),
             "log:\n\(agent.log)")
         // Met at its fork while still the daemon's copy, it kept the protection; its uid change took it.
-        if agent.count("already set", "event=fork", "pid=\(child)") > 0 {
+        if agent.count("unchanged", "event=fork", "pid=\(child)") > 0 {
             #expect(agent.count("would take back protection (dry run)", "event=uid", "pid=\(child)") == 1, "log:\n\(agent.log)")
         }
         // The daemon itself keeps it.
@@ -59,7 +59,7 @@ struct ProtectionIdentityTests {
         #expect(
             agent.waitForLog("would take back protection (dry run)", "pid=\(child)", "new=0", "no protective rule matches it"),
             "log:\n\(agent.log)")
-        if agent.count("already set", "event=fork", "pid=\(child)") > 0 {
+        if agent.count("unchanged", "event=fork", "pid=\(child)") > 0 {
             #expect(agent.count("would take back protection (dry run)", "event=exec", "pid=\(child)") == 1, "log:\n\(agent.log)")
         }
         #expect(agent.stop() == 0)
@@ -104,7 +104,7 @@ struct ProtectionIdentityTests {
             agent.waitForLog("protection refused by the trust policy", "pid=\(plain.pid)", "LD_PRELOAD=\(hog)"), "log:\n\(agent.log)")
         let explain = try Harness.run(Harness.agentBinary, ["explain", "\(plain.pid)", "--config", config])
         #expect(explain.stdout.contains("its environment sets LD_PRELOAD=\(hog)"), "explain: \(explain.stdout)")
-        #expect(agent.count("refused by the kernel", "pid=\(plain.pid)") == 0)
+        #expect(agent.count("denied by the kernel", "pid=\(plain.pid)") == 0)
 
         // Hiding: the preloaded code scrubs its traces from the environment once the loader has run it.
         let scrub = try preloadLibrary(in: scenario, scrub: true)
@@ -115,7 +115,7 @@ struct ProtectionIdentityTests {
         // The agent saw it at exec; a sweep afterwards still refuses it, though the environment is clean.
         agent.send(SIGHUP)
         #expect(agent.waitForLog("protection refused by the trust policy", "event=sweep", "pid=\(hiding.pid)", "LD_PRELOAD"), "log:\n\(agent.log)")
-        #expect(agent.count("refused by the kernel", "pid=\(hiding.pid)") == 0)
+        #expect(agent.count("denied by the kernel", "pid=\(hiding.pid)") == 0)
         #expect(agent.stop() == 0)
     }
 
@@ -141,7 +141,7 @@ struct ProtectionIdentityTests {
         #expect(
             agent.waitForLog("protection refused by the trust policy", "pid=\(process.pid)", "is not the file the host has at \(genuine)"),
             "log:\n\(agent.log)")
-        #expect(agent.count("refused by the kernel", "pid=\(process.pid)") == 0)
+        #expect(agent.count("denied by the kernel", "pid=\(process.pid)") == 0)
         let status = try Harness.run(Harness.agentBinary, ["status", "--config", config, "--json"])
         #expect(status.stdout.contains("\"pid\":\(process.pid)"), "status: \(status.stdout)")
         #expect(status.stdout.contains("bind mount"), "status: \(status.stdout)")
@@ -167,7 +167,7 @@ struct ProtectionIdentityTests {
         #expect(
             agent.waitForLog("protection refused by the trust policy", "pid=\(process.pid)", "runs from \(inside), where the host has no file"),
             "log:\n\(agent.log)")
-        #expect(agent.count("refused by the kernel", "pid=\(process.pid)") == 0)
+        #expect(agent.count("denied by the kernel", "pid=\(process.pid)") == 0)
         #expect(agent.stop() == 0)
     }
 
@@ -186,7 +186,7 @@ struct ProtectionIdentityTests {
         let process = try scenario.spawn(
             argv: try Harness.asUser("daemon") + ["/bin/bash", "-c", "exec -a \"$0\" \"$1\" sleep 60", long, other])
         #expect(Harness.waitUntil { process.score == 50 }, "log:\n\(agent.log)")
-        #expect(agent.count("refused by the kernel", "pid=\(process.pid)") == 0)
+        #expect(agent.count("denied by the kernel", "pid=\(process.pid)") == 0)
         let explain = try Harness.run(Harness.agentBinary, ["explain", "\(process.pid)", "--config", config])
         #expect(explain.stdout.contains("argv[0], which its caller chose, cannot confirm a protective rule"), "explain: \(explain.stdout)")
         #expect(agent.stop() == 0)
@@ -216,7 +216,7 @@ struct ProtectionIdentityTests {
         agent.send(SIGHUP)
         #expect(agent.waitForLog("protection refused by the trust policy", "event=sweep", "pid=\(parent.pid)", "changed its comm"))
         #expect(agent.waitForLog("protection refused by the trust policy", "event=sweep", "pid=\(child)", "changed its comm"))
-        #expect(agent.count("refused by the kernel") == 0, "log:\n\(agent.log)")
+        #expect(agent.count("denied by the kernel") == 0, "log:\n\(agent.log)")
         #expect(agent.stop() == 0)
     }
 

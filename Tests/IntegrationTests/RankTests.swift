@@ -57,7 +57,7 @@ struct RankTests {
         // The small one's value outweighs any size here; then the larger before the smaller.
         #expect(ours.map(\.pid) == [smallProcess.pid, largeProcess.pid, middleProcess.pid], "\(ours.map(\.fields))")
         #expect(ours.map(\.rule) == ["\(config):1", nil, "\(config):2"])
-        #expect(ours.map(\.state) == ["ok", "unmatched", "ok"])
+        #expect(ours.map(\.state) == ["unchanged", "unmatched", "unchanged"])
         // The points are the kernel's: on the machine's scale they give exactly its oom_score (these
         // processes sit still, so the two reads agree).
         let machine = try Self.machine()

@@ -36,15 +36,9 @@ struct ThreadFilterTests {
 
     /// Every counter of one SIGUSR1 report, so that the values belong to the same instant.
     private func counters(of agent: AgentProcess) throws -> [String: Int] {
-        _ = try #require(agent.counter("datagrams"), "no counters; log:\n\(agent.log)")
-        let line = try #require(agent.lines(containing: "info counters").last)
-        var values: [String: Int] = [:]
-        for field in line.split(separator: " ") {
-            let parts = field.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, let value = Int(parts[1]) { values[String(parts[0])] = value }
-        }
+        let values = agent.counters()
         for key in ["datagrams", "events_exec", "events_fork", "events_comm", "events_uid"] {
-            _ = try #require(values[key], "no \(key) in the counters line: \(line)")
+            _ = try #require(values[key], "no \(key) in the counters line; log:\n\(agent.log)")
         }
         return values
     }

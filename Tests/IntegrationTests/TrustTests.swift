@@ -6,7 +6,7 @@ import Testing
 ///
 /// Protection means a negative value, which this sandbox cannot write (no CAP_SYS_RESOURCE). So these
 /// tests assert the *decision* — `status`, `explain` and the agent's log — and, where the capability is
-/// missing, that the genuine process is refused by the kernel rather than by the policy.
+/// missing, that the genuine process is denied by the kernel rather than by the policy.
 @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
 struct TrustTests {
     /// One look-alike: who runs what, and the reason it must be refused for.
@@ -48,7 +48,7 @@ struct TrustTests {
         #expect(status.status == 0)
         let rows = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         let row = try #require(rows.first { ($0["pid"] as? Int) == Int(process.pid) }, "status: \(status.stdout)")
-        #expect(row["state"] as? String == "ok")
+        #expect(row["state"] as? String == "unchanged")
         #expect((row["reason"] as? String)?.contains("protection by \(config):1 refused: ") == true, "row: \(row)")
         #expect((row["reason"] as? String)?.contains(`case`.reason) == true, "row: \(row)")
         #expect(row["rule"] as? String == "\(config):3")
@@ -77,7 +77,7 @@ struct TrustTests {
         let status = try Harness.run(Harness.agentBinary, ["status", "--config", config, "--json"])
         let rows = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         let row = try #require(rows.first { ($0["pid"] as? Int) == Int(process.pid) }, "status: \(status.stdout)")
-        #expect(row["state"] as? String == "untrusted")
+        #expect(row["state"] as? String == "refused")
         #expect(row["rule"] as? String == "\(config):1")
         #expect(agent.stop() == 0)
     }
@@ -97,7 +97,7 @@ struct TrustTests {
         // Seen afresh, without the agent's memory of the rename (status, explain): the name does not
         // agree with the executable.
         let status = try Harness.run(Harness.agentBinary, ["status", "--config", config])
-        #expect(status.stdout.contains("untrusted: its name `\(disguise)` does not agree with its executable"), "status: \(status.stdout)")
+        #expect(status.stdout.contains("refused: its name `\(disguise)` does not agree with its executable"), "status: \(status.stdout)")
         let explain = try Harness.run(Harness.agentBinary, ["explain", "\(process.pid)", "--config", config])
         #expect(explain.stdout.contains("does not agree with its executable"), "explain: \(explain.stdout)")
         // The agent's own sweep remembers the rename until the process execs.
@@ -124,7 +124,7 @@ struct TrustTests {
             #expect(Harness.waitUntil { process.score == -294 })
         } else {
             // Trusted, so the agent tries; the kernel then refuses the lower value without the capability.
-            #expect(agent.waitForLog("refused by the kernel", "pid=\(process.pid)", "new=-294"), "log:\n\(agent.log)")
+            #expect(agent.waitForLog("denied by the kernel", "pid=\(process.pid)", "new=-294"), "log:\n\(agent.log)")
             #expect(agent.count("trust policy", "pid=\(process.pid)") == 0)
             let status = try Harness.run(Harness.agentBinary, ["status", "--config", config])
             // Trusted, and not to be had here: the state says why.

@@ -62,13 +62,13 @@ import Testing
         // Before ready the loop may sleep without limit (the start-up sweep has not even run).
         #expect(duties.timeoutMilliseconds(now: 0) == -1)
         var counters = Counters()
-        counters.sweeps = 1
+        counters[.sweeps] = 1
         duties.ready(counters, rules: 3, now: 1_000_000_000)
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains("oom_adjust_rules 3\n"))
         // No notifier: the watchdog interval is ignored, only the metrics deadline counts.
         #expect(duties.timeoutMilliseconds(now: 1_000_000_000) == 10_000)
         #expect(duties.timeoutMilliseconds(now: 10_999_999_999) == 1)
-        counters.adjusted = 4
+        counters[.adjusted] = 4
         duties.tick(counters, rules: 3, now: 5_000_000_000)
         #expect(!(try String(contentsOfFile: path, encoding: .utf8).contains("outcome=\"adjusted\"} 4")))
         duties.tick(counters, rules: 3, now: 11_000_000_000)

@@ -235,7 +235,7 @@ import Testing
             comm: Comm("sshd"), executable: Array("/usr/sbin/sshd".utf8), file: ExecutableFile(ownerUID: 0, mode: 0o100755),
             uid: 600)
         var facts = daemon
-        #expect(loaded.rules.verdict(for: &facts) == .untrusted(rule: 0, .notSystemAccount(uid: 600, limit: 500)))
+        #expect(loaded.rules.verdict(for: &facts) == .refused(rule: 0, .notSystemAccount(uid: 600, limit: 500)))
 
         let fallback = try Self.load(RuleLoader(configPath: tree.path("oom_adjust.conf"), loginDefsPath: tree.path("no-login.defs")))
         #expect(fallback.rules.policy.systemUIDLimit == 1000)

@@ -31,20 +31,20 @@ import Testing
             $0.hostFiles = [RuleText.bytes("/usr/sbin/sshd"): Self.root]
         }
         let refusal = TrustRefusal.notHostExecutable(path: "/usr/sbin/sshd", hostHasFile: true)
-        #expect(Self.sshdByPath.decide(hidden) == .untrusted(rule: 0, refusal))
+        #expect(Self.sshdByPath.decide(hidden) == .refused(rule: 0, refusal))
         // Even a root-owned file in its place: only the same inode counts.
         let rootOwnedCopy = Self.with(Self.daemon) {
             $0.file = ExecutableFile(ownerUID: 0, mode: 0o100755, device: 8, inode: 999)
             $0.hostFiles = [RuleText.bytes("/usr/sbin/sshd"): Self.root]
         }
-        #expect(Self.sshd.decide(rootOwnedCopy) == .untrusted(rule: 0, refusal))
+        #expect(Self.sshd.decide(rootOwnedCopy) == .refused(rule: 0, refusal))
         #expect(refusal.description.contains("bind mount"))
     }
 
     @Test func aContainersOwnSshdIsNotTheHosts() {
         // Root in a container: a root-owned sshd in the container's root, where the host has none.
         let inContainer = Self.with(Self.daemon) { $0.hostFiles = [:] }
-        #expect(Self.sshd.decide(inContainer) == .untrusted(rule: 0, .notHostExecutable(path: "/usr/sbin/sshd", hostHasFile: false)))
+        #expect(Self.sshd.decide(inContainer) == .refused(rule: 0, .notHostExecutable(path: "/usr/sbin/sshd", hostHasFile: false)))
     }
 
     @Test func aPositiveExeRuleStillMatchesByPathAlone() {
@@ -92,7 +92,7 @@ import Testing
                 RuleText.bytes("/usr/lib/sshd.conf"): ExecutableFile(ownerUID: 0, mode: 0o100644),
             ]
         }
-        guard case .untrusted(0, .loaderRequest(let request)) = Self.sshd.decide(process) else {
+        guard case .refused(0, .loaderRequest(let request)) = Self.sshd.decide(process) else {
             Issue.record("not refused for the loader: \(Self.sshd.decide(process))")
             return
         }
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func anUnreadableEnvironmentRefusesProtection() {
-        #expect(Self.sshd.decide(Self.with(Self.daemon) { $0.loader = nil }) == .untrusted(rule: 0, .environmentUnreadable))
+        #expect(Self.sshd.decide(Self.with(Self.daemon) { $0.loader = nil }) == .refused(rule: 0, .environmentUnreadable))
     }
 
     @Test func aPositiveValueNeverReadsTheEnvironment() {

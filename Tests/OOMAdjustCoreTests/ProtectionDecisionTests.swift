@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test(arguments: [
-        Verdict.noMatch, .untrusted(rule: 0, .notSystemAccount(uid: 1000, limit: 1000)), .untrusted(rule: 0, .renamedSinceExec),
+        Verdict.noMatch, .refused(rule: 0, .notSystemAccount(uid: 1000, limit: 1000)), .refused(rule: 0, .renamedSinceExec),
     ])
     func protectionNoRuleGrantsIsTakenBackEvenWhenTheValueLooksRight(_ verdict: Verdict) {
         let inherited = ProtectionLedger.Entry(grant: Self.grant(-500, baseline: 3), startTime: 9)
@@ -75,12 +75,12 @@ import Testing
         let decision = Self.decide(.noMatch, current: -300)
         #expect(decision.action == .leave)
         #expect(decision.entry == nil)
-        #expect(Self.decide(.untrusted(rule: 0, .uidUnreadable), current: -300).action == .leave)
+        #expect(Self.decide(.refused(rule: 0, .uidUnreadable), current: -300).action == .leave)
     }
 
     @Test func aKillFirstRuleAfterARefusalTakesTheGrantBackWithItsOwnValue() {
         let inherited = ProtectionLedger.Entry(grant: Self.grant(-500))
-        let decision = Self.decide(.applyInstead(rule: 2, untrusted: 0, .notSystemAccount(uid: 1000, limit: 1000)), current: 300, entry: inherited)
+        let decision = Self.decide(.applyInstead(rule: 2, refused: 0, .notSystemAccount(uid: 1000, limit: 1000)), current: 300, entry: inherited)
         #expect(decision.action == .write(Self.score(300)))
         #expect(decision.takesBackProtection)
         #expect(decision.entry == nil)
@@ -106,13 +106,13 @@ import Testing
 
     @Test func loaderInjectionSticksAndARenameStays() {
         let request = LoaderRequest(variable: "LD_PRELOAD", value: Array("/tmp/x.so".utf8), problem: .preloads)
-        let decision = Self.decide(.untrusted(rule: 0, .loaderRequest(request)), current: 0)
+        let decision = Self.decide(.refused(rule: 0, .loaderRequest(request)), current: 0)
         #expect(decision.action == .leave)
         #expect(decision.entry?.sticky == .loader(request))
-        let renamed = Self.decide(.untrusted(rule: 0, .loaderRequest(request)), current: 0, entry: ProtectionLedger.Entry(sticky: .renamed))
+        let renamed = Self.decide(.refused(rule: 0, .loaderRequest(request)), current: 0, entry: ProtectionLedger.Entry(sticky: .renamed))
         #expect(renamed.entry?.sticky == .renamed)
         // The same refusal after a kill-first rule applied.
-        let instead = Self.decide(.applyInstead(rule: 2, untrusted: 0, .loaderRequest(request)), current: 300)
+        let instead = Self.decide(.applyInstead(rule: 2, refused: 0, .loaderRequest(request)), current: 300)
         #expect(instead.entry?.sticky == .loader(request))
         #expect(instead.action == .leave)
     }

@@ -34,12 +34,12 @@ import Testing
     }
 
     @Test func withoutALinkTheNameStillDisagrees() {
-        #expect(Self.rules.decide(Self.process) == .untrusted(rule: 0, Self.disagrees))
+        #expect(Self.rules.decide(Self.process) == .refused(rule: 0, Self.disagrees))
     }
 
     @Test func aUserOwnedLinkDoesNotVouch() {
         let facts = Self.with(links: ["/usr/local/bin/mysqld": HostSymlink(ownerUID: 1000, target: Self.mariadbd)])
-        #expect(Self.rules.decide(facts) == .untrusted(rule: 0, Self.disagrees))
+        #expect(Self.rules.decide(facts) == .refused(rule: 0, Self.disagrees))
     }
 
     @Test func aLinkOutsideTheSystemDirectoriesDoesNotVouch() {
@@ -47,21 +47,21 @@ import Testing
             links: ["/tmp/mysqld": HostSymlink(ownerUID: 0, target: Self.mariadbd),
                     "/usr/lib/mysql/deeper/mysqld": HostSymlink(ownerUID: 0, target: Self.mariadbd)],
             directories: ["/usr/lib": ["mysql"]])
-        #expect(Self.rules.decide(facts) == .untrusted(rule: 0, Self.disagrees))
+        #expect(Self.rules.decide(facts) == .refused(rule: 0, Self.disagrees))
     }
 
     @Test func aLinkToAnotherFileDoesNotVouch() {
         let other = ExecutableFile(ownerUID: 0, mode: 0o100755, device: 8, inode: 502)
         let facts = Self.with(links: ["/usr/sbin/mysqld": HostSymlink(ownerUID: 0, target: other)])
-        #expect(Self.rules.decide(facts) == .untrusted(rule: 0, Self.disagrees))
+        #expect(Self.rules.decide(facts) == .refused(rule: 0, Self.disagrees))
         // Same inode number on another device is another file.
         let elsewhere = ExecutableFile(ownerUID: 0, mode: 0o100755, device: 9, inode: 501)
-        #expect(Self.rules.decide(Self.with(links: ["/usr/sbin/mysqld": HostSymlink(ownerUID: 0, target: elsewhere)])) == .untrusted(rule: 0, Self.disagrees))
+        #expect(Self.rules.decide(Self.with(links: ["/usr/sbin/mysqld": HostSymlink(ownerUID: 0, target: elsewhere)])) == .refused(rule: 0, Self.disagrees))
     }
 
     @Test func theOtherChecksStillHold() {
         var facts = Self.with(links: ["/usr/sbin/mysqld": HostSymlink(ownerUID: 0, target: Self.mariadbd)])
         facts.uid = 1000
-        #expect(Self.rules.decide(facts) == .untrusted(rule: 0, .notSystemAccount(uid: 1000, limit: 1000)))
+        #expect(Self.rules.decide(facts) == .refused(rule: 0, .notSystemAccount(uid: 1000, limit: 1000)))
     }
 }

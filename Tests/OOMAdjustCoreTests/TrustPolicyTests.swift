@@ -8,7 +8,7 @@ import Testing
     static let daemon = SampleProcess.daemon("sshd")
 
     static func refusal(_ rules: RuleSet, _ process: KnownProcessFacts) -> TrustRefusal? {
-        if case .untrusted(_, let refusal) = rules.decide(process) { return refusal }
+        if case .refused(_, let refusal) = rules.decide(process) { return refusal }
         return nil
     }
 
@@ -68,13 +68,13 @@ import Testing
             default: Issue.record("no such case \(failure)")
             }
         }
-        #expect(Self.protective.decide(process) == .untrusted(rule: 0, expected))
+        #expect(Self.protective.decide(process) == .refused(rule: 0, expected))
     }
 
     @Test func theSystemAccountLimitIsUIDMIN() {
         let strict = RuleText.rules("sshd -17\n", policy: TrustPolicy(systemUIDLimit: 500))
         #expect(strict.decide(Self.with(Self.daemon) { $0.uid = 499 }) == .apply(rule: 0))
-        #expect(strict.decide(Self.with(Self.daemon) { $0.uid = 500 }) == .untrusted(rule: 0, .notSystemAccount(uid: 500, limit: 500)))
+        #expect(strict.decide(Self.with(Self.daemon) { $0.uid = 500 }) == .refused(rule: 0, .notSystemAccount(uid: 500, limit: 500)))
         #expect(TrustPolicy().systemUIDLimit == 1000)
         #expect(RuleSet([]).policy == TrustPolicy(systemUIDLimit: 1000))
     }
@@ -99,14 +99,14 @@ import Testing
             file: SampleProcess.rootExecutable, uid: 0)
         #expect(
             RuleText.rules("systemd-resolv* -17\n").decide(renamed)
-                == .untrusted(rule: 0, .nameDisagrees(comm: Comm("systemd-resolv"), executable: "systemd-resolved")))
+                == .refused(rule: 0, .nameDisagrees(comm: Comm("systemd-resolv"), executable: "systemd-resolved")))
         // A 16-byte executable whose first 15 bytes differ from the comm.
         let other = KnownProcessFacts(
             comm: Comm("systemd-resolve"), executable: RuleText.bytes("/usr/bin/systemd-resolvXd"),
             file: SampleProcess.rootExecutable, uid: 0)
         #expect(
             RuleText.rules("systemd-resolv* -17\n").decide(other)
-                == .untrusted(rule: 0, .nameDisagrees(comm: Comm("systemd-resolve"), executable: "systemd-resolvXd")))
+                == .refused(rule: 0, .nameDisagrees(comm: Comm("systemd-resolve"), executable: "systemd-resolvXd")))
     }
 
     @Test func theProcessesOwnCommIsCheckedNotTheRuleName() {
@@ -115,7 +115,7 @@ import Testing
         #expect(rules.decide(SampleProcess.daemon("postgres", executable: "/usr/lib/postgresql/16/bin/postgres")) == .apply(rule: 0))
         #expect(
             rules.decide(SampleProcess.daemon("postgres-evil", executable: "/usr/bin/perl"))
-                == .untrusted(rule: 0, .nameDisagrees(comm: Comm("postgres-evil"), executable: "perl")))
+                == .refused(rule: 0, .nameDisagrees(comm: Comm("postgres-evil"), executable: "perl")))
     }
 
     // MARK: - Deleted binaries
@@ -126,15 +126,15 @@ import Testing
         let upgraded = SampleProcess.daemon("sshd", executable: "/usr/sbin/sshd (deleted)")
         #expect(Self.protective.decide(upgraded) == .keep(rule: 0))
         // Every other check still counts.
-        #expect(Self.protective.decide(Self.with(upgraded) { $0.uid = 1001 }) == .untrusted(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
+        #expect(Self.protective.decide(Self.with(upgraded) { $0.uid = 1001 }) == .refused(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
     }
 
     @Test func aDeletedBinaryIsJudgedByItsOwnInodeAndName() {
         let dropped = SampleProcess.daemon(
             "sshd", executable: "/tmp/sshd (deleted)", file: ExecutableFile(ownerUID: 1000, mode: 0o100755))
-        #expect(Self.protective.decide(dropped) == .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1000)))
+        #expect(Self.protective.decide(dropped) == .refused(rule: 0, .executableNotOwnedByRoot(uid: 1000)))
         let renamed = SampleProcess.daemon("sshd", executable: "/tmp/miner (deleted)")
-        #expect(Self.protective.decide(renamed) == .untrusted(rule: 0, .nameDisagrees(comm: Comm("sshd"), executable: "miner")))
+        #expect(Self.protective.decide(renamed) == .refused(rule: 0, .nameDisagrees(comm: Comm("sshd"), executable: "miner")))
     }
 
     @Test func anUpgradeNeverMakesAProtectedDaemonFallThroughToAWeakerRule() {
@@ -161,9 +161,9 @@ import Testing
         let rules = RuleText.rules("sshd -17 exe=/home/alice/bin/sshd-copy\n")
         #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0 }) == .apply(rule: 0))
         // The running file must still be the host's file at that path, so it must be readable.
-        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0; $0.file = nil }) == .untrusted(rule: 0, .executableUnreadable))
-        #expect(rules.decide(Self.impostor) == .untrusted(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
-        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = nil }) == .untrusted(rule: 0, .uidUnreadable))
+        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = 0; $0.file = nil }) == .refused(rule: 0, .executableUnreadable))
+        #expect(rules.decide(Self.impostor) == .refused(rule: 0, .notSystemAccount(uid: 1001, limit: 1000)))
+        #expect(rules.decide(Self.with(Self.impostor) { $0.uid = nil }) == .refused(rule: 0, .uidUnreadable))
         // A glob vouches as well as an exact path.
         #expect(RuleText.rules("sshd -17 exe=/home/*/bin/sshd-*\n").decide(Self.with(Self.impostor) { $0.uid = 0 }) == .apply(rule: 0))
     }
@@ -172,19 +172,19 @@ import Testing
         let rules = RuleText.rules("sshd -17 user=alice\n")
         let aliceDaemon = Self.with(Self.daemon) { $0.uid = 1001 }
         #expect(rules.decide(aliceDaemon) == .apply(rule: 0))
-        #expect(rules.decide(Self.impostor) == .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1001)))
+        #expect(rules.decide(Self.impostor) == .refused(rule: 0, .executableNotOwnedByRoot(uid: 1001)))
         #expect(
             rules.decide(Self.with(aliceDaemon) { $0.file = ExecutableFile(ownerUID: 0, mode: 0o100775) })
-                == .untrusted(rule: 0, .executableWritable(mode: 0o775)))
+                == .refused(rule: 0, .executableWritable(mode: 0o775)))
         #expect(
             rules.decide(Self.with(aliceDaemon) { $0.executable = RuleText.bytes("/usr/bin/yes") })
-                == .untrusted(rule: 0, .nameDisagrees(comm: Comm("sshd"), executable: "yes")))
+                == .refused(rule: 0, .nameDisagrees(comm: Comm("sshd"), executable: "yes")))
     }
 
     @Test func exeAndUserTogetherReplaceEveryCheck() {
         let rules = RuleText.rules("sshd -17 exe=/home/alice/bin/sshd-copy user=alice\n")
         #expect(rules.decide(Self.impostor) == .apply(rule: 0))
-        #expect(rules.decide(Self.with(Self.impostor) { $0.file = nil }) == .untrusted(rule: 0, .executableUnreadable))
+        #expect(rules.decide(Self.with(Self.impostor) { $0.file = nil }) == .refused(rule: 0, .executableUnreadable))
     }
 
     @Test func trustNameOptsOutOfEveryCheck() {
@@ -212,7 +212,7 @@ import Testing
         for text in ["sshd -17\n", "sshd -17 trust=name\n", "sshd -17 user=root\n", "sshd score=-1\n"] {
             let rules = RuleText.rules(text)
             #expect(rules.decide(Self.daemon) == .apply(rule: 0), "\(text)")
-            #expect(rules.decide(Self.daemon, sticky: .renamed) == .untrusted(rule: 0, .renamedSinceExec), "\(text)")
+            #expect(rules.decide(Self.daemon, sticky: .renamed) == .refused(rule: 0, .renamedSinceExec), "\(text)")
         }
         // exe= vouches for what it runs, not for its name: the genuine binary may rename itself.
         #expect(RuleText.rules("sshd -17 exe=/usr/sbin/sshd\n").decide(Self.daemon, sticky: .renamed) == .apply(rule: 0))
@@ -226,7 +226,7 @@ import Testing
 
     @Test func loaderInjectionSeenEarlierSticksWhateverTheEnvironmentSaysNow() {
         let request = LoaderRequest(variable: "LD_PRELOAD", value: Array("/tmp/hog.so".utf8), problem: .preloads)
-        #expect(Self.protective.decide(Self.daemon, sticky: .loader(request)) == .untrusted(rule: 0, .loaderRequest(request)))
+        #expect(Self.protective.decide(Self.daemon, sticky: .loader(request)) == .refused(rule: 0, .loaderRequest(request)))
         // trust=name still overrides.
         #expect(RuleText.rules("sshd -17 trust=name\n").decide(Self.daemon, sticky: .loader(request)) == .apply(rule: 0))
     }
@@ -237,9 +237,9 @@ import Testing
                                    ("sshd score=-1\n", true), ("sshd -1\n", true)] {
             let rules = RuleText.rules(text)
             #expect(rules.rules[0].score.isProtective == protective, "\(text)")
-            let expected: Verdict = protective ? .untrusted(rule: 0, .executableUnreadable) : .apply(rule: 0)
+            let expected: Verdict = protective ? .refused(rule: 0, .executableUnreadable) : .apply(rule: 0)
             #expect(rules.decide(unreadable) == expected, "\(text)")
-            #expect(rules.decide(Self.impostor) == (protective ? .untrusted(rule: 0, .executableNotOwnedByRoot(uid: 1001)) : .apply(rule: 0)), "\(text)")
+            #expect(rules.decide(Self.impostor) == (protective ? .refused(rule: 0, .executableNotOwnedByRoot(uid: 1001)) : .apply(rule: 0)), "\(text)")
         }
     }
 
@@ -254,15 +254,15 @@ import Testing
     @Test func aRefusedProtectiveRuleSkipsLaterProtectiveRulesButNotKillFirstOnes() {
         let rules = RuleText.rules("sshd -17\nssh* -5 trust=name\nsshd 5\n")
         let notRoot = TrustRefusal.executableNotOwnedByRoot(uid: 1001)
-        #expect(rules.decide(Self.impostor) == .applyInstead(rule: 2, untrusted: 0, notRoot))
-        #expect(rules.decide(Self.impostor, sticky: .renamed) == .applyInstead(rule: 2, untrusted: 0, .renamedSinceExec))
+        #expect(rules.decide(Self.impostor) == .applyInstead(rule: 2, refused: 0, notRoot))
+        #expect(rules.decide(Self.impostor, sticky: .renamed) == .applyInstead(rule: 2, refused: 0, .renamedSinceExec))
         #expect(rules.decide(Self.daemon) == .apply(rule: 0))
         var explained = Self.impostor
         let (evaluations, verdict) = rules.explain(&explained)
         #expect(evaluations == [.matches, .matches, .matches])
-        #expect(verdict == .applyInstead(rule: 2, untrusted: 0, notRoot))
+        #expect(verdict == .applyInstead(rule: 2, refused: 0, notRoot))
         // With no such rule after it, the refused rule decides: nothing is written.
-        #expect(RuleText.rules("sshd -17\nssh* -5 trust=name\n").decide(Self.impostor) == .untrusted(rule: 0, notRoot))
+        #expect(RuleText.rules("sshd -17\nssh* -5 trust=name\n").decide(Self.impostor) == .refused(rule: 0, notRoot))
     }
 
     @Test func aProtectedNameCannotDodgeAKillFirstRule() {
@@ -271,13 +271,13 @@ import Testing
         let dodger = KnownProcessFacts(
             comm: Comm("oareviewsvc"), executable: RuleText.bytes("/tmp/x/hog"),
             file: ExecutableFile(ownerUID: 65534, mode: 0o100755), uid: 65534)
-        #expect(rules.decide(dodger) == .applyInstead(rule: 1, untrusted: 0, .executableNotOwnedByRoot(uid: 65534)))
+        #expect(rules.decide(dodger) == .applyInstead(rule: 1, refused: 0, .executableNotOwnedByRoot(uid: 65534)))
     }
 
     @Test func anUnreadableFactOfAProtectiveRuleCountsAsARefusal() {
         let rules = RuleText.rules("sshd -17 cmdline=*-D*\nsshd score=-900\nsshd 5\n")
         let noCommandLine = Self.with(Self.daemon) { $0.commandLineBytes = nil }
-        #expect(rules.decide(noCommandLine) == .applyInstead(rule: 2, untrusted: 0, .qualifierUnreadable(key: "cmdline")))
+        #expect(rules.decide(noCommandLine) == .applyInstead(rule: 2, refused: 0, .qualifierUnreadable(key: "cmdline")))
         // A fact that can be read and does not hold is a plain mismatch: the search goes on as usual.
         #expect(rules.decide(Self.with(Self.daemon) { $0.commandLineBytes = Array("sshd\0".utf8) }) == .apply(rule: 1))
     }
