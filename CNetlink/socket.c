@@ -13,14 +13,6 @@
 #include <linux/cn_proc.h>
 #include <linux/netlink.h>
 
-// `struct proc_input` arrived in Linux 6.6's <linux/cn_proc.h>; Debian's headers may predate it, so the
-// shim carries its own copy. The kernel tells the two subscription forms apart by cn_msg.len alone.
-struct CNetlink_proc_input {
-    uint32_t mcast_op;
-    uint32_t event_type;
-};
-_Static_assert(sizeof(struct CNetlink_proc_input) == 8, "proc_input must be 8 bytes, as in Linux 6.6+");
-
 #define CNETLINK_MAX_BATCH 64u
 
 struct mnl_socket *CNetlink_open(void) {

@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 scripts/ensure-test-deps.sh
+# The bench's C reference and helper (scripts/bench/reference.c), compiled with the bench's own flags
+# (-Wall -Wextra -Werror, against the shim's CNetlink.h) and thrown away: a second, and a change to the
+# shim's header or a new warning breaks the tests, not the next benchmark. Needs gcc and the UAPI headers.
+bench_tmp=$(mktemp -d)
+scripts/bench/compile.sh "$bench_tmp/oa-bench-helper" || { rm -rf "$bench_tmp"; exit 1; }
+rm -rf "$bench_tmp"
 # The packaging and container tests install, package and containerize release builds (scripts/install.sh
 # and build-image.sh build in .build-release, package-deb.sh in .build-deb). Built here, before the
 # tests run in parallel, they do not compete with timing-sensitive tests; there they are then

@@ -28,6 +28,15 @@
 #define CNetlink_MCAST_LISTEN 1u
 #define CNetlink_MCAST_IGNORE 2u
 
+// `struct proc_input` arrived in Linux 6.6's <linux/cn_proc.h>; Debian's headers may predate it, so the
+// shim carries its own copy (scripts/bench/reference.c includes it too). The kernel tells the two
+// subscription forms apart by cn_msg.len alone.
+struct CNetlink_proc_input {
+    uint32_t mcast_op;
+    uint32_t event_type;
+};
+_Static_assert(sizeof(struct CNetlink_proc_input) == 8, "proc_input must be 8 bytes, as in Linux 6.6+");
+
 /// Size of the largest datagram the proc connector sends (nlmsghdr + cn_msg + proc_event), rounded up.
 #define CNetlink_DATAGRAM_MAX 128u
 
