@@ -86,6 +86,13 @@ let package = Package(
             dependencies: ["CNetlink", "OOMAdjustLinux", "SeededRandom"],
             path: "Tests/CNetlinkTests"
         ),
+        // In-process tests of the command line: parsing, validation and --help, as argument-parser's
+        // examples test theirs.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["oom-adjust", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/CommandLineTests"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["OOMAdjustCore", "OOMAdjustLinux"],

@@ -15,20 +15,20 @@ extension OOMAdjust {
                 """
         )
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var ruleFiles: ConfigOptions
 
         func run() throws {
             let inventory = (try? ProcRoot()).map(SystemInventoryReader.read)
-            switch options.loader.load(inventory: inventory) {
+            switch ruleFiles.loader.load(inventory: inventory) {
             case .failure(let failure):
                 for diagnostic in failure.diagnostics { printError(diagnostic.description) }
-                printError("\(options.config): \(failure.diagnostics.count) error(s); the configuration is invalid")
+                printError("\(ruleFiles.path): \(failure.diagnostics.count) error(s); the configuration is invalid")
                 throw ExitStatus.configInvalid
             case .success(let loaded):
                 for warning in loaded.warnings { printError(warning.description) }
                 let dropIns = loaded.files.count - 1
                 let read = dropIns > 0 ? " (with \(dropIns) drop-in file(s))" : ""
-                print("\(options.config)\(read): \(loaded.rules.rules.count) rule(s), valid")
+                print("\(ruleFiles.path)\(read): \(loaded.rules.rules.count) rule(s), valid")
             }
         }
     }

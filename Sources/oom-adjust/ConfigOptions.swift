@@ -3,26 +3,27 @@ import OOMAdjustAgent
 
 /// Options every command that reads the rules shares.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The rules file.", valueName: "path"))
-    var config: String = "/etc/oom_adjust.conf"
+    @Option(name: .customLong("config"), help: ArgumentHelp("The rules file.", valueName: "path"), completion: .file())
+    var path: String = "/etc/oom_adjust.conf"
 
     @Option(
-        name: .long,
+        name: .customLong("config-dir"),
         help: ArgumentHelp(
             "The drop-in directory whose *.conf files are read after the rules file, in lexical order. (default: oom_adjust.d beside the rules file)",
-            valueName: "dir"))
-    var configDir: String?
+            valueName: "dir"),
+        completion: .directory)
+    var dropInDirectory: String?
 
     func validate() throws {
-        guard !config.isEmpty else {
+        guard !path.isEmpty else {
             throw ValidationError("--config needs a path, e.g. --config /etc/oom_adjust.conf")
         }
-        if let configDir, configDir.isEmpty {
+        if let dropInDirectory, dropInDirectory.isEmpty {
             throw ValidationError("--config-dir needs a directory, e.g. --config-dir /etc/oom_adjust.d")
         }
     }
 
-    var loader: RuleLoader { RuleLoader(configPath: config, dropInDirectory: configDir) }
+    var loader: RuleLoader { RuleLoader(configPath: path, dropInDirectory: dropInDirectory) }
 }
 
 /// Options of the commands that adjust processes.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OOMAdjustAgent
 
 /// The documented exit statuses (README, "Exit statuses").
 enum ExitStatus {
@@ -12,4 +13,13 @@ enum ExitStatus {
     /// or sssd answer. Unlike 2, the unit does not stop restarting on it, so the agent starts as soon as
     /// the names resolve.
     static let accountsUnresolved = ExitCode(75)
+
+    /// The exit status of a start-up or sweep failure.
+    static func of(_ failure: Startup.Failure) -> ExitCode {
+        switch failure {
+        case .setup: Self.failure
+        case .configInvalid: configInvalid
+        case .accountsUnresolved: accountsUnresolved
+        }
+    }
 }

@@ -19,14 +19,14 @@ extension OOMAdjust {
         @Argument(help: "The process ID.")
         var pid: Int32
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var ruleFiles: ConfigOptions
 
         func validate() throws {
             guard pid > 0 else { throw ValidationError("PID must be a positive process ID, e.g. $(pidof sshd)") }
         }
 
         func run() throws {
-            let rules = try loadOrPrint(options)
+            let rules = try loadOrPrint(ruleFiles)
             let inspector = Inspector(rules: rules, procRoot: try openProcOrPrint())
             let inspection: ProcessInspection
             do {
@@ -203,8 +203,8 @@ extension String {
 }
 
 /// Loads the rules for a read-only command, printing every error to stderr.
-func loadOrPrint(_ options: ConfigOptions) throws -> RuleSet {
-    switch options.loader.load() {
+func loadOrPrint(_ ruleFiles: ConfigOptions) throws -> RuleSet {
+    switch ruleFiles.loader.load() {
     case .failure(let failure):
         for diagnostic in failure.diagnostics { printError(diagnostic.description) }
         throw ExitStatus.configInvalid

@@ -19,7 +19,8 @@ extension OOMAdjust {
 
         @Option(
             name: .long,
-            help: ArgumentHelp("The metrics file the agent writes (its run --metrics-file).", valueName: "path"))
+            help: ArgumentHelp("The metrics file the agent writes (its run --metrics-file).", valueName: "path"),
+            completion: .file())
         var metricsFile: String
 
         @Option(

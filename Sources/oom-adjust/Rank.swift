@@ -21,13 +21,14 @@ extension OOMAdjust {
                 """
         )
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var ruleFiles: ConfigOptions
 
         @Option(
             name: .long,
             help: ArgumentHelp(
                 "Rank only what a memory-cgroup OOM in this cgroup could choose from: its processes and those of every cgroup below it. A directory (/sys/fs/cgroup/memory/NAME on cgroup v1, /sys/fs/cgroup/NAME on v2) or a path as /proc/PID/cgroup and the kernel's kill reports name it (/NAME).",
-                valueName: "path"))
+                valueName: "path"),
+            completion: .directory)
         var cgroup: String?
 
         @Option(name: .long, help: ArgumentHelp("How many rows to show, first to be killed first; 0 shows all.", valueName: "n"))
@@ -46,7 +47,7 @@ extension OOMAdjust {
         }
 
         func run() throws {
-            let rules = try loadOrPrint(options)
+            let rules = try loadOrPrint(ruleFiles)
             let procRoot = try openProcOrPrint()
             let machine: SystemMemory
             do {

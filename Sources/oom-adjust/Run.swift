@@ -1,9 +1,7 @@
 import ArgumentParser
-import Glibc
 import Logging
 import OOMAdjustAgent
 import OOMAdjustLinux
-import OOMAdjustVersion
 
 extension OOMAdjust {
     struct Run: ParsableCommand {
@@ -17,7 +15,7 @@ extension OOMAdjust {
                 """
         )
 
-        @OptionGroup var config: ConfigOptions
+        @OptionGroup var ruleFiles: ConfigOptions
         @OptionGroup var enforcement: EnforcementOptions
         @OptionGroup(title: "Service options") var service: ServiceOptions
 
@@ -53,87 +51,14 @@ extension OOMAdjust {
         func run() throws {
             LineLogHandler.bootstrap(verbose: enforcement.verbose)
             let logger = Logger(label: "oom-adjust")
-            // Block the signals before anything else, so none arrives before the loop can read it.
-            let signals: SignalChannel
+            let settings = Startup.Settings(
+                loader: ruleFiles.loader, receiveBufferBytes: receiveBuffer, realtimePriority: realtimePriority,
+                dryRun: enforcement.dryRun)
             do {
-                signals = try SignalChannel([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
+                try Startup.runService(settings, logger: logger) { service.makeDuties(logger: logger) }
             } catch {
-                logger.error("cannot set up signal handling", metadata: ["errno": "\(error)"])
-                throw ExitStatus.failure
+                throw ExitStatus.of(error)
             }
-            let loader = config.loader
-            let procRoot = try openProc(logger: logger)
-            let loaded = try loadOrExit(loader, procRoot: procRoot, logger: logger)
-            let connector: ProcConnector
-            do {
-                connector = try ProcConnector(receiveBufferBytes: receiveBuffer ?? ProcConnector.defaultReceiveBufferBytes)
-                try connector.subscribe()
-            } catch {
-                logger.error("cannot receive process events", metadata: ["reason": "\(error)"])
-                throw ExitStatus.failure
-            }
-            logger.info(
-                "subscribed to process events",
-                metadata: [
-                    "version": "\(BuildVersion.string)",
-                    "config": "\(config.config)", "rules": "\(loaded.rules.rules.count)",
-                    "receive_buffer_bytes": "\(connector.receiveBufferBytes)",
-                    "dry_run": "\(enforcement.dryRun)",
-                ])
-            // Before the start-up sweep, so that the sweep and every event after it run in real time.
-            if let priority = realtimePriority {
-                try enterRealtime(priority: priority, logger: logger)
-            }
-            let agent = Agent(
-                loader: loader, rules: loaded.rules, procRoot: procRoot, dryRun: enforcement.dryRun, logger: logger)
-            agent.killWatch = KillWatch.open(logger: logger)
-            do {
-                try agent.run(connector: connector, signals: signals, duties: service.makeDuties(logger: logger))
-            } catch {
-                logger.error("the event loop failed", metadata: ["errno": "\(error)"])
-                throw ExitStatus.failure
-            }
-            connector.unsubscribe()
         }
     }
-}
-
-/// Switches to SCHED_FIFO and locks memory, or logs which capability or limit is missing and exits 1.
-private func enterRealtime(priority: Int, logger: Logger) throws {
-    do {
-        try RealtimeScheduling.setFIFO(priority: priority)
-    } catch {
-        var metadata: Logger.Metadata = ["priority": "\(priority)", "errno": "\(error)"]
-        if let limit = try? RealtimeScheduling.priorityLimit() { metadata["rlimit_rtprio"] = "\(limit)" }
-        if error == .notPermitted {
-            logger.error(
-                "cannot switch to SCHED_FIFO: the agent lacks CAP_SYS_NICE and RLIMIT_RTPRIO is below the priority (or its cgroup has no real-time budget); grant CAP_SYS_NICE (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitRTPRIO=, or drop --realtime-priority",
-                metadata: metadata)
-        } else {
-            logger.error("cannot switch to SCHED_FIFO", metadata: metadata)
-        }
-        throw ExitStatus.failure
-    }
-    do {
-        try RealtimeScheduling.lockMemory()
-    } catch {
-        var metadata: Logger.Metadata = ["errno": "\(error)"]
-        if let limit = try? RealtimeScheduling.memoryLockLimit() {
-            metadata["rlimit_memlock"] = limit == UInt64.max ? "infinity" : "\(limit)"
-        }
-        switch error {
-        case .notPermitted:
-            logger.error(
-                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is 0; grant CAP_IPC_LOCK (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitMEMLOCK=, or drop --realtime-priority",
-                metadata: metadata)
-        case .noMemory:
-            logger.error(
-                "cannot lock the agent's memory: it lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is smaller than what it maps; grant CAP_IPC_LOCK (systemd: CapabilityBoundingSet=, plus AmbientCapabilities= when not root) or raise LimitMEMLOCK= (infinity), or drop --realtime-priority",
-                metadata: metadata)
-        default:
-            logger.error("cannot lock the agent's memory", metadata: metadata)
-        }
-        throw ExitStatus.failure
-    }
-    logger.info("running in real time", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)", "memory": "locked"])
 }

@@ -11,7 +11,8 @@ struct ServiceOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Write the counters to this file in Prometheus text format, replacing it atomically, for node_exporter's textfile collector (e.g. /var/lib/prometheus/node-exporter/oom_adjust.prom).",
-            valueName: "path"))
+            valueName: "path"),
+        completion: .file())
     var metricsFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds between writes of --metrics-file.", valueName: "seconds"))

@@ -19,13 +19,13 @@ extension OOMAdjust {
                 """
         )
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var ruleFiles: ConfigOptions
 
         @Flag(help: "Print a JSON array instead of a table.")
         var json = false
 
         func run() throws {
-            let rules = try loadOrPrint(options)
+            let rules = try loadOrPrint(ruleFiles)
             let inspector = Inspector(rules: rules, procRoot: try openProcOrPrint())
             let processes: [ProcessInspection]
             do {
