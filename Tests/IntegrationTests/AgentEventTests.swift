@@ -2,12 +2,10 @@ import Foundation
 import Testing
 
 /// The running agent against the real proc connector: sweep, exec, fork, rename, signals.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct AgentEventTests {
     @Test func startUpSweepFixesAProcessThatWasAlreadyRunning() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("s")
         let early = try scenario.spawn(name, ["sleep", "60"])
         #expect(early.score == 0)
@@ -19,9 +17,7 @@ struct AgentEventTests {
     }
 
     @Test func anExecedProcessIsAdjustedAndTraced() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let starter = Harness.uniqueName("a")
         let name = Harness.uniqueName("e")
         let config = try scenario.writeConfig("# a comment\n\n\(name) 5   # legacy scale\n")
@@ -40,9 +36,7 @@ struct AgentEventTests {
     }
 
     @Test func aForkOnlyChildIsAdjusted() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("f")
         let config = try scenario.writeConfig("\(name) score=310\n")
         let agent = try scenario.startAgent(config: config)
@@ -63,9 +57,7 @@ struct AgentEventTests {
     }
 
     @Test func aRenamedProcessIsMatchedAgainAndKeepsItsValueWhenItNoLongerMatches() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let before = Harness.uniqueName("b")
         let after = Harness.uniqueName("r")
         let later = Harness.uniqueName("x")
@@ -91,9 +83,7 @@ struct AgentEventTests {
 
     @Test(arguments: [SIGTERM, SIGINT])
     func aStopSignalEndsTheAgentWithStatusZero(signal: Int32) throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("t")) score=1\n")
         let agent = try scenario.startAgent(config: config)
         #expect(agent.stop(with: signal) == 0)
@@ -101,9 +91,7 @@ struct AgentEventTests {
     }
 
     @Test func outsideTheInitialNamespacesTheAgentFailsWithAClearMessage() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("n")) score=1\n")
         // In a new user and PID namespace the kernel ignores the subscription: no ack ever comes.
         let result = try Harness.run(

@@ -2,12 +2,10 @@ import Foundation
 import Testing
 
 /// `once` and `check` run as whole processes, as an administrator or cron would run them.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct CommandTests {
     @Test func onceAdjustsRunningProcessesAndExitsZero() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("o")
         let process = try scenario.spawn(name, ["sleep", "60"])
         let config = try scenario.writeConfig("\(name) 10\n")
@@ -22,9 +20,7 @@ struct CommandTests {
     }
 
     @Test func onceWithAnInvalidConfigWritesNothingAndExitsTwo() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("i")
         let process = try scenario.spawn(name, ["sleep", "60"])
         let config = try scenario.writeConfig("\(name) score=400\nbroken 99\n")
@@ -35,9 +31,7 @@ struct CommandTests {
     }
 
     @Test func dryRunDecidesButWritesNothing() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("d")
         let process = try scenario.spawn(name, ["sleep", "60"])
         let config = try scenario.writeConfig("\(name) score=410\n")

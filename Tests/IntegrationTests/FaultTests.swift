@@ -4,12 +4,10 @@ import Testing
 extension StressTests {
     /// The agent stopped while its socket overflows, killed and restarted, and racing a supervisor that
     /// respawns its worker: every matching process still ends up with its value.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct FaultTests {
         @Test func anOverflowWhileStoppedIsLoggedCountedAndHealedBySweeping() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let names = (0..<4).map { Harness.uniqueName("v\($0)") }
             let config = try scenario.writeConfig(names.enumerated().map { "\($1) score=\(510 + 10 * $0)\n" }.joined())
             // The default receive buffer: 8 MiB, 16 MiB as the kernel counts, about 20,000 events.
@@ -52,9 +50,7 @@ extension StressTests {
         }
 
         @Test func aSmallReceiveBufferOverflowsAfterAFewEvents() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let name = Harness.uniqueName("t")
             let config = try scenario.writeConfig("\(name) score=520\n")
             let refused = try Harness.run(Harness.agentBinary, ["run", "--config", config, "--receive-buffer", "100"])
@@ -76,9 +72,7 @@ extension StressTests {
         }
 
         @Test func aRestartAfterKillNineFixesEverythingStartedWhileTheAgentWasDown() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let names = (0..<3).map { Harness.uniqueName("c\($0)") }
             let config = try scenario.writeConfig(names.enumerated().map { "\($1) score=\(610 + 10 * $0)\n" }.joined())
             let first = try scenario.startAgent(config: config)
@@ -108,9 +102,7 @@ extension StressTests {
         }
 
         @Test func everyIncarnationOfARespawnedWorkerGetsItsValue() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let worker = Harness.uniqueName("k")
             let config = try scenario.writeConfig("\(worker) score=640\n")
             let agent = try scenario.startAgent(config: config)

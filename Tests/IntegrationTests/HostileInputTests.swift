@@ -5,7 +5,7 @@ import Testing
 
 /// Input from someone other than root and the kernel: config files others could write, configs too big
 /// to be one, and netlink datagrams forged by a local process.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct HostileInputTests {
     /// chown and chmod a config the way an attacker (or a careless umask) would leave it.
     static func untrusted(_ scenario: Scenario, _ name: String, owner: uid_t = 0, mode: mode_t) throws -> String {
@@ -16,9 +16,7 @@ struct HostileInputTests {
     }
 
     @Test func checkAndRunRefuseAConfigThatSomeoneElseCouldHaveWritten() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let cases: [(path: String, message: String)] = try [
             Self.untrusted(scenario, "nobody.conf", owner: 65534, mode: 0o644),
             Self.untrusted(scenario, "group.conf", mode: 0o664),
@@ -50,9 +48,7 @@ struct HostileInputTests {
     }
 
     @Test func aConfigDirectoryIsCheckedTheSameWay() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let directory = scenario.directory.appendingPathComponent("oom_adjust.d").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         /// What listing the drop-in directory, as every load does, says about it.
@@ -81,9 +77,7 @@ struct HostileInputTests {
     }
 
     @Test func aConfigOverTheLimitIsRefusedBeforeItIsRead() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let limit = ConfigParser.maximumFileSize
         let justRight = try scenario.writeConfig(String(repeating: "#\n", count: limit / 2), name: "limit.conf")
         guard case .success(let bytes) = ConfigFile.read(path: justRight) else {
@@ -123,9 +117,7 @@ struct HostileInputTests {
     }
 
     @Test func forgedProcessEventsAreDroppedAndCountedNotActedOn() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("f")
         let config = try scenario.writeConfig("\(name) score=420\n")
         let agent = try scenario.startAgent(config: config)

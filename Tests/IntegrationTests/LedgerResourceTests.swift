@@ -4,12 +4,10 @@ import Testing
 extension StressTests {
     /// The ledger of granted protection holds only live processes: descendants of a protected daemon
     /// come and go, and it stays as small as what is alive.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct LedgerResourceTests {
         @Test func descendantsThatExitLeaveTheLedgerAndMemoryStaysFlat() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let name = Harness.uniqueName("m")
             let config = try scenario.writeConfig("\(name) -5\n")
             // A dry run keeps the ledger as if the protective writes this machine refuses had been made.

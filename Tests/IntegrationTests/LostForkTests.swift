@@ -3,12 +3,10 @@ import Testing
 
 extension StressTests {
     /// Protection inherited through a fork whose event was lost in an overflow.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct LostForkTests {
         @Test func aForkLostInAnOverflowIsFoundThroughItsProtectedParent() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let name = Harness.uniqueName("o")
             let config = try scenario.writeConfig("\(name) -5\n")
             // A receive buffer a few events fill; a dry run, so the ledger holds the grant that this

@@ -3,12 +3,10 @@ import Testing
 
 /// Moving off the cron script on a current Debian: rules that protect nothing are named, a name reached
 /// through a system symlink is trusted, and a missing CAP_SYS_RESOURCE is plain wherever one looks.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct MigrationTests {
     @Test func aRuleForAProgramThatIsNotInstalledIsWarnedAboutByCheckAtStartUpAndAfterAReload() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let absent = Harness.uniqueName("n")
         let config = try scenario.writeConfig("\(absent) 10\nmysqld -1\n")
         let check = try Harness.run(Harness.agentBinary, ["check", "--config", config])
@@ -36,9 +34,7 @@ struct MigrationTests {
     }
 
     @Test func aNameReachedThroughARootOwnedSystemSymlinkIsTrustedAndOneInTmpIsNot() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         // A root-owned program, and a compatibility link of another name in a system directory, as
         // /usr/sbin/mysqld -> mariadbd is.
         let program = try scenario.program(named: Harness.uniqueName("p"), in: "sbin", owner: "root")
@@ -73,9 +69,7 @@ struct MigrationTests {
     }
 
     @Test func statusExplainAndTheStartUpLogReportAMissingCapability() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("c")
         let binary = try scenario.program(named: name, in: "sbin", owner: "root")
         let process = try scenario.spawn(executable: binary, ["sleep", "60"], user: "daemon")

@@ -4,7 +4,7 @@ import Testing
 /// The kubelet/agent split against the real kernel: a process in a PID namespace of its own (made with
 /// unshare(1), as a container runtime makes one) is left alone by a rule without cgroup=, and adjusted
 /// by a rule that names its cgroup; a host process with the same name is adjusted either way.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct PIDNamespaceTests {
     /// A copy of the test program under `name`, as PID 1 of a new PID namespace; returns its PID as the
     /// host sees it. --kill-child: when unshare dies, so does the namespace.
@@ -20,9 +20,7 @@ struct PIDNamespaceTests {
     }
 
     @Test func theAgentLeavesAnotherPIDNamespaceToItsRuntimeUnlessTheRuleNamesTheCgroup() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("n")
         let config = try scenario.writeConfig("\(name) score=300\n")
         let agent = try scenario.startAgent(config: config)
@@ -60,9 +58,7 @@ struct PIDNamespaceTests {
         (["--pid", "--fork"], "did not acknowledge the process-event subscription within 2000 ms, as outside the initial user or PID namespace"),
     ])
     func runOutsideTheHostsNamespacesSaysWhatToSet(_ namespaces: [String], _ symptom: String) throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("r")) score=300\n")
         let result = try Harness.run("/usr/bin/unshare", namespaces + [Harness.agentBinary, "run", "--config", config])
         #expect(result.status == 1, "\(result.stderr)")

@@ -7,7 +7,7 @@ import Testing
 extension StressTests {
     /// PID reuse, forced through /proc/sys/kernel/ns_last_pid: a value decided for one process never
     /// lands on the next owner of its PID.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct PIDReuseTests {
         /// Spawns `first`, lets `body` act on it while it lives, kills and reaps it, then spawns
         /// `second` on the same PID. Retries when another process on the machine takes the PID first.
@@ -38,9 +38,7 @@ extension StressTests {
         }
 
         @Test func aDirectoryOpenedForAnExitedProcessCannotWriteToItsPIDsNextOwner() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let procRoot = try ProcRoot()
             let first = Harness.uniqueName("a")
             let second = Harness.uniqueName("b")
@@ -74,9 +72,7 @@ extension StressTests {
         }
 
         @Test func aStaleEventForAReusedPIDIsDecidedOnTheProcessThatHasItNow() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let first = Harness.uniqueName("m")
             let second = Harness.uniqueName("n")
             let config = try scenario.writeConfig("\(first) score=650\n")

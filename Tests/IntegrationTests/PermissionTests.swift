@@ -3,12 +3,10 @@ import Testing
 
 /// Protective (negative) values need CAP_SYS_RESOURCE. Without it the kernel answers EACCES, and the
 /// agent must say so clearly, once per rule, and `once` must exit 3.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct PermissionTests {
     @Test func aRefusedLowerValueIsReportedOncePerRule() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("p")
         let config = try scenario.writeConfig("\(name) -3\n")
         let agent = try scenario.startAgent(config: config)
@@ -30,9 +28,7 @@ struct PermissionTests {
     }
 
     @Test func onceExitsThreeWhenTheKernelRefusesWrites() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("q")
         let process = try scenario.spawn(name, ["sleep", "60"])
         let config = try scenario.writeConfig("\(name) score=-5\n")

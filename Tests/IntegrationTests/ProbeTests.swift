@@ -3,12 +3,10 @@ import Testing
 
 /// `oom-adjust probe`, the liveness check of the container image and the DaemonSet: fresh while a
 /// running agent rewrites its metrics file, failing with the file's age once it stops.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ProbeTests {
     @Test func aRunningAgentsMetricsFileIsFreshAndAStaleOrMissingOneFails() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let metrics = scenario.directory.appendingPathComponent("oom_adjust.prom").path
         let missing = try Harness.run(Harness.agentBinary, ["probe", "--metrics-file", metrics])
         #expect(missing.status == 1)

@@ -10,14 +10,12 @@ import Testing
 /// the policy let it through; "protection refused by the trust policy" that it did not), `status` and
 /// `explain`; the inheritance paths run the agent with `--dry-run`, which keeps its ledger as if every
 /// write had been made. Values of 0 and more are asserted for real.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ProtectionIdentityTests {
     // MARK: 1. Inherited protection
 
     @Test func aChildThatDropsToAnOrdinaryUserHasItsProtectionTakenBack() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("d")
         let config = try scenario.writeConfig("\(name) -5\n")
         let agent = try scenario.startAgent(config: config, arguments: ["-v", "--dry-run"])
@@ -46,9 +44,7 @@ struct ProtectionIdentityTests {
     }
 
     @Test func aChildThatExecsAProgramNoRuleNamesHasItsProtectionTakenBack() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("e")
         let shell = try scenario.program(named: Harness.uniqueName("s"))
         let config = try scenario.writeConfig("\(name) -5\n")
@@ -90,9 +86,7 @@ struct ProtectionIdentityTests {
     }
 
     @Test func aPreloadedLibraryInTheGenuineBinaryIsRefusedAndStaysRefusedAfterItHides() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("l")
         let binary = try scenario.program(named: name, in: "sbin", owner: "root")
         let config = try scenario.writeConfig("\(name) -5\n")
@@ -122,9 +116,7 @@ struct ProtectionIdentityTests {
     // MARK: 3. Mount namespaces and containers
 
     @Test func aBindMountOverTheVouchedForPathInAUserNamespaceIsRefused() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("b")
         let genuine = try scenario.program(named: name, in: "sbin", owner: "root")
         let own = try scenario.program(named: name, in: "home", owner: "nobody")
@@ -149,9 +141,7 @@ struct ProtectionIdentityTests {
     }
 
     @Test func aRootOwnedBinaryInAPrivateMountsOwnFilesIsRefused() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("c")
         let jail = scenario.directory.appendingPathComponent("jail")
         try FileManager.default.createDirectory(at: jail, withIntermediateDirectories: true)
@@ -174,9 +164,7 @@ struct ProtectionIdentityTests {
     // MARK: 4. Long names confirmed by argv[0]
 
     @Test func argv0CannotConfirmALongProtectedName() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let prefix = String((Harness.uniqueName("a") + "xxxxxxxxxxxxxxx").prefix(15))
         let long = prefix + "-target"
         let other = try scenario.program(named: prefix + "-other", in: "sbin", owner: "root")
@@ -195,9 +183,7 @@ struct ProtectionIdentityTests {
     // MARK: 5. Rename, then fork
 
     @Test func aRenamedProcessAndItsForkAreRefusedUntilTheyExec() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("r")
         let genuine = try scenario.program(named: name, in: "sbin", owner: "root")
         // Started through a link of another name (its comm is the link's), then renamed to agree with
@@ -223,9 +209,7 @@ struct ProtectionIdentityTests {
     // MARK: 6. Facts that fail fall through
 
     @Test func anUpgradedBinaryKeepsItsDaemonAsItIsInsteadOfFallingThrough() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("u")
         let binary = try scenario.program(named: name, in: "sbin", owner: "root")
         let config = try scenario.writeConfig("\(name) -5 exe=\(binary)\n\(name) score=700\n")
@@ -250,9 +234,7 @@ struct ProtectionIdentityTests {
     // MARK: 7. Dodging kill-first rules
 
     @Test func aProtectedNameDoesNotDodgeAKillFirstRule() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("g")
         let prefix = String(name.prefix(10))
         let config = try scenario.writeConfig("\(name) score=-500\n\(prefix)* score=800 user=nobody\n")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Each qualifier picks the right process out of look-alikes that share its comm.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct QualifierTests {
     /// Runs `once` and returns the values of the given processes afterwards.
     func sweep(_ config: String) throws {
@@ -11,9 +11,7 @@ struct QualifierTests {
     }
 
     @Test func exeSelectsTheBinaryByPath() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("x")
         let wanted = try scenario.spawn(executable: try scenario.program(named: name, in: "opt"), ["sleep", "60"])
         let other = try scenario.spawn(executable: try scenario.program(named: name, in: "usr"), ["sleep", "60"])
@@ -27,9 +25,7 @@ struct QualifierTests {
     }
 
     @Test func userSelectsTheAccount() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("u")
         let binary = try scenario.program(named: name)
         let asDaemon = try scenario.spawn(executable: binary, ["sleep", "60"], user: "daemon")
@@ -42,9 +38,7 @@ struct QualifierTests {
     }
 
     @Test func cmdlineSelectsByArguments() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("c")
         let wanted = try scenario.spawn(name, ["sleep", "61"])
         let other = try scenario.spawn(name, ["sleep", "60"])
@@ -54,9 +48,7 @@ struct QualifierTests {
     }
 
     @Test func parentSelectsByTheParentsName() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("p")
         // Parent and forked child share the comm; only the child's parent is called `name`.
         let parent = try scenario.spawn(name, ["fork", "0", "60"])
@@ -90,9 +82,7 @@ struct QualifierTests {
     }
 
     @Test func theRunningAgentAppliesQualifiedRulesOnExec() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("q")
         let config = try scenario.writeConfig("\(name) score=350 exe=\(scenario.directory.path)/opt/\(name) cmdline=\"* sleep 60\"\n")
         let agent = try scenario.startAgent(config: config)

@@ -5,7 +5,7 @@ import Testing
 /// `oom-adjust rank` against the real kernel: the order it prints is the one the kernel's own
 /// /proc/PID/oom_score gives, each row's rule is the one that decides the process, and `--cgroup` keeps
 /// exactly a cgroup's processes and those of the cgroups below it, on cgroup v1 and v2.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct RankTests {
     /// One row of `rank --json`, the documented keys and no others.
     struct Row {
@@ -41,9 +41,7 @@ struct RankTests {
     }
 
     @Test func theOrderIsTheKernelsAndEveryRowNamesItsRule() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let small = Harness.uniqueName("s")
         let large = Harness.uniqueName("l")
         let middle = Harness.uniqueName("m")
@@ -81,9 +79,7 @@ struct RankTests {
     }
 
     @Test func aV1CgroupIsRankedWithTheCgroupsBelowItAgainstItsLimit() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let cgroup: MemoryCgroup
         do {
             cgroup = try MemoryCgroup(name: "oa-rank-\(UUID().uuidString.prefix(8))", limitMiB: 128)
@@ -133,9 +129,7 @@ struct RankTests {
     }
 
     @Test func aV2CgroupIsRankedTooAndSaysWhenItCannotRunOutByItself() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
         guard let mount = mounts.first(where: { $0.contains(" - cgroup2 ") }).map({ String($0.split(separator: " ")[4]) }) else {
             Issue.record("no cgroup2 hierarchy is mounted")
@@ -161,9 +155,7 @@ struct RankTests {
     }
 
     @Test func whatRankCannotUseIsRefusedWithWhatToGive() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("")
         for (arguments, message) in [
             (["--cgroup", "batch"], "--cgroup needs an absolute path"),

@@ -3,12 +3,10 @@ import Testing
 
 extension StressTests {
     /// Reloads under fire: a hundred SIGHUPs during an exec storm, and every way a reload can be broken.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct ReloadFaultTests {
         @Test func aHundredReloadsDuringAnExecStormMissNoProcessAndEndOnTheLastRules() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let name = Harness.uniqueName("h")
             let other = Harness.uniqueName("g")
             // Reload k sets score 300 + k; every tenth file is broken and must change nothing.
@@ -57,9 +55,7 @@ extension StressTests {
         }
 
         @Test func everyKindOfBrokenReloadKeepsTheRulesInForceAndNamesEveryError() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let main = Harness.uniqueName("y")
             let extra = Harness.uniqueName("z")
             let dropIns = scenario.directory.appendingPathComponent("oom_adjust.d")

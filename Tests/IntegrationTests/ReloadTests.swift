@@ -2,12 +2,10 @@ import Foundation
 import Testing
 
 /// SIGHUP: new rules apply to running processes; a broken file keeps the old ones.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ReloadTests {
     @Test func aReloadAppliesNewRulesAndABrokenReloadKeepsTheOldOnes() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("h")
         let config = try scenario.writeConfig("\(name) score=100\n")
         let agent = try scenario.startAgent(config: config)

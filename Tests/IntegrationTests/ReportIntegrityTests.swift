@@ -4,14 +4,12 @@ import Testing
 /// No local process can blind the agent, make a rule miss, or forge what administrators read: whole
 /// command lines, hostile names and paths in every report, drop-ins read through their directory, and
 /// cgroup patterns a delegated user cgroup cannot satisfy.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ReportIntegrityTests {
     // MARK: Whole command lines
 
     @Test func aHundredKiBCommandLineIsMatchedWhole() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("j")
         // A Java service with a long classpath, the jar named at the end.
         let classpath = (0..<3000).map { "/opt/billing/lib/dependency-\($0).jar" }.joined(separator: ":")
@@ -25,9 +23,7 @@ struct ReportIntegrityTests {
     }
 
     @Test func aCommandLineLongerThanTheLimitCountsAsUnreadableAndExplainSaysSo() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("k")
         let chunk = String(repeating: "x", count: 100 << 10)
         let service = try scenario.spawn(name, ["sleep", "60", chunk, chunk, "-jar", "/opt/billing/billing.jar"])
@@ -43,9 +39,7 @@ struct ReportIntegrityTests {
     // MARK: Hostile names, paths and arguments
 
     @Test func hostileNamesPathsAndArgumentsForgeNoFieldAndNoLine() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let prefix = String(Harness.uniqueName("h").prefix(7))
         // A comm with a newline, a quote, a terminal escape and a fake field: 14 bytes.
         let hostileComm = prefix + "\n\"\u{1B}n=-1"
@@ -102,9 +96,7 @@ struct ReportIntegrityTests {
     // MARK: Drop-in files
 
     @Test func aDropInSwappedForASymlinkOrAFIFOIsRefused() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let main = try scenario.writeConfig("\(Harness.uniqueName("m")) 5\n")
         let dropIns = scenario.directory.appendingPathComponent("oom_adjust.d").path
         try FileManager.default.createDirectory(atPath: dropIns, withIntermediateDirectories: false)
@@ -160,9 +152,7 @@ struct ReportIntegrityTests {
     // MARK: Accounts at boot
 
     @Test func anAccountThatDoesNotResolveYetExitsForARetryNotForGood() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("a")) score=5 user=oa-no-such-account\n")
         for command in ["run", "once"] {
             let result = try Harness.run(Harness.agentBinary, [command, "--config", config])

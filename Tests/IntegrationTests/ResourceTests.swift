@@ -4,12 +4,10 @@ import Testing
 extension StressTests {
     /// The agent keeps no per-process state: its memory and descriptors stay flat however many
     /// processes come and go, and a sweep survives a crowd that dies under it.
-    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+    @Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
     struct ResourceTests {
         @Test func memoryAndDescriptorsStayFlatOverAFloodOfProcessEvents() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let config = try scenario.writeConfig("\(Harness.uniqueName("r")) score=100\n")
             let agent = try scenario.startAgent(config: config, arguments: [])
             let forker = Harness.uniqueName("p")
@@ -52,9 +50,7 @@ extension StressTests {
         }
 
         @Test func sweepsOverTenThousandProcessesFinishWithoutErrorWhileTheyDie() throws {
-            try Harness.requirePrivileges()
-            let scenario = try Scenario()
-            defer { scenario.cleanUp() }
+            let scenario = Scenario.current
             let name = Harness.uniqueName("d")
             let children = try scenario.spawnCrowd(name, count: 10_000, seconds: 600).children
             #expect(children.count == 10_000)

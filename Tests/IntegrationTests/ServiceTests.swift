@@ -3,7 +3,7 @@ import Testing
 
 /// `run` as systemd runs it: sd_notify readiness, reload and stop notices, watchdog pings, the
 /// metrics file, and journal priorities. A test socket stands in for systemd's NOTIFY_SOCKET.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ServiceTests {
     /// Starts the agent with NOTIFY_SOCKET (and `extra` variables) pointing at a fresh listener.
     static func startNotifying(
@@ -20,9 +20,7 @@ struct ServiceTests {
 
     @Test(arguments: [false, true])
     func readyComesOnlyAfterTheStartUpSweepHasAppliedTheRules(abstractSocket: Bool) throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("n")
         // Running before the agent starts: only the start-up sweep can adjust it.
         let early = try scenario.spawn(name, ["sleep", "60"])
@@ -48,9 +46,7 @@ struct ServiceTests {
     }
 
     @Test func aReloadIsAnnouncedWithItsMonotonicTimeAndEndsWithReadyAgain() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("r")
         let process = try scenario.spawn(name, ["sleep", "60"])
         let config = try scenario.writeConfig("\(name) score=111\n")
@@ -83,9 +79,7 @@ struct ServiceTests {
     }
 
     @Test func watchdogPingsComeEveryHalfIntervalFromTheLoopAndStopWhenItStops() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("w")) 5\n")
         let (agent, listener) = try Self.startNotifying(scenario, config: config, extra: ["WATCHDOG_USEC": "400000"])
         let ready = listener.receive(until: "READY=1")
@@ -107,9 +101,7 @@ struct ServiceTests {
     }
 
     @Test func aWatchdogMeantForAnotherProcessIsIgnored() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let config = try scenario.writeConfig("\(Harness.uniqueName("p")) 5\n")
         let (agent, listener) = try Self.startNotifying(
             scenario, config: config, extra: ["WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"])
@@ -120,9 +112,7 @@ struct ServiceTests {
     }
 
     @Test func theMetricsFileIsAlwaysWholeAndFollowsTheCounters() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("m")
         let config = try scenario.writeConfig("\(name) score=150\n")
         let metrics = scenario.directory.appendingPathComponent("metrics").path
@@ -182,9 +172,7 @@ struct ServiceTests {
     }
 
     @Test func underTheJournalEveryLineCarriesItsSyslogPriority() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("j")
         let process = try scenario.spawn(name, ["sleep", "60"])
         // The second rule repeats the first: a warning.
@@ -212,9 +200,7 @@ struct ServiceTests {
     /// Applied changes are logged after the write: at the moment the "adjusted" line is in the log, the
     /// process already has the value.
     @Test func anAdjustmentIsLoggedOnlyOnceItIsApplied() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("a")
         let config = try scenario.writeConfig("\(name) score=444\n")
         let agent = try scenario.startAgent(config: config)

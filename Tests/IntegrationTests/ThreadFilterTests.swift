@@ -3,12 +3,10 @@ import Testing
 
 /// The kernel-side event mask and the socket filter against thread churn: creating a thread is a fork
 /// event to the proc connector, and none of them may wake the agent.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct ThreadFilterTests {
     @Test func tenThousandThreadsWakeTheAgentForNoneOfThem() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("t")
         let config = try scenario.writeConfig("\(name) score=330\n")
         let agent = try scenario.startAgent(config: config)

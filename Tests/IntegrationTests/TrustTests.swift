@@ -7,7 +7,7 @@ import Testing
 /// Protection means a negative value, which this sandbox cannot write (no CAP_SYS_RESOURCE). So these
 /// tests assert the *decision* — `status`, `explain` and the agent's log — and, where the capability is
 /// missing, that the genuine process is denied by the kernel rather than by the policy.
-@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled))
+@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)
 struct TrustTests {
     /// One look-alike: who runs what, and the reason it must be refused for.
     struct LookAlike: CustomStringConvertible {
@@ -30,9 +30,7 @@ struct TrustTests {
 
     @Test(arguments: lookAlikes)
     func aLookAlikeIsNotProtectedAndCannotDodgeAKillFirstRule(_ case: LookAlike) throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("v")
         let config = try scenario.writeConfig("\(name) -5\n\(name) score=-100\n\(name) score=900\n")
         let agent = try scenario.startAgent(config: config)
@@ -64,9 +62,7 @@ struct TrustTests {
     }
 
     @Test func aLookAlikeWithNoKillFirstRuleIsLeftAsItIs() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("n")
         let config = try scenario.writeConfig("\(name) -5\n\(name) score=-100\n")
         let agent = try scenario.startAgent(config: config)
@@ -83,9 +79,7 @@ struct TrustTests {
     }
 
     @Test func aRootOwnedProgramRenamedToAProtectedNameIsNotProtected() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let disguise = Harness.uniqueName("w")
         let interpreter = try scenario.program(named: Harness.uniqueName("i"), in: "bin", owner: "root", mode: 0o755)
         let config = try scenario.writeConfig("\(disguise) score=-5\n")
@@ -108,9 +102,7 @@ struct TrustTests {
     }
 
     @Test func theGenuineBinaryRunByASystemAccountIsTrusted() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("g")
         let binary = try scenario.program(named: name, in: "sbin", owner: "root", mode: 0o755)
         let config = try scenario.writeConfig("\(name) -5\n")
@@ -134,9 +126,7 @@ struct TrustTests {
     }
 
     @Test func explicitQualifiersVouchForWhatTheyName() throws {
-        try Harness.requirePrivileges()
-        let scenario = try Scenario()
-        defer { scenario.cleanUp() }
+        let scenario = Scenario.current
         let name = Harness.uniqueName("k")
         // nobody's own copy would fail every default check; exe= and user= name exactly this one.
         let binary = try scenario.program(named: name, in: "home", owner: "nobody", mode: 0o755)

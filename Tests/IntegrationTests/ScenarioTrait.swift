@@ -1,0 +1,35 @@
+import Testing
+
+/// The scope of every root test: it fails clearly without root (or skips, outside CI), gets a fresh
+/// `Scenario`, and has it cleaned up, its processes killed and reaped and its files removed, however
+/// the test ends. Apply it to a suite: `@Suite(.serialized, .enabled(if: Harness.rootTestsEnabled), .scenario)`,
+/// and read the test's scenario as `Scenario.current`.
+struct ScenarioTrait: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        // A suite's own scope passes through: each test (case) gets a scenario of its own.
+        guard testCase != nil, !test.isSuite else { return try await function() }
+        try Harness.requirePrivileges()
+        let scenario = try Scenario()
+        defer { scenario.cleanUp() }
+        try await Scenario.$scoped.withValue(scenario) { try await function() }
+    }
+}
+
+extension Trait where Self == ScenarioTrait {
+    /// Root, a fresh scenario, and its cleanup, for every test of the suite.
+    static var scenario: Self { ScenarioTrait() }
+}
+
+extension Scenario {
+    @TaskLocal static var scoped: Scenario?
+
+    /// The scenario of the running test, from the `.scenario` trait of its suite.
+    static var current: Scenario {
+        guard let scoped else { preconditionFailure("Scenario.current outside a suite with the .scenario trait") }
+        return scoped
+    }
+}
