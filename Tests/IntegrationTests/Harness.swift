@@ -28,6 +28,17 @@ enum Harness {
         }
     }
 
+    /// Whether an OOM may be provoked here: vm.panic_on_oom=2 would panic the machine even for a cgroup's
+    /// OOM. Records an issue when not.
+    static func oomTestIsSafe() -> Bool {
+        let panic = (try? String(contentsOfFile: "/proc/sys/vm/panic_on_oom", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard panic == "0" || panic == "1" else {
+            Issue.record("vm.panic_on_oom is \(panic ?? "unreadable"); an OOM test would panic this machine")
+            return false
+        }
+        return true
+    }
+
     /// Whether this process may lower oom_score_adj below 0 (CAP_SYS_RESOURCE, bit 24 of CapEff).
     static let hasSysResource: Bool = {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

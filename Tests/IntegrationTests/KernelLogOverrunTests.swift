@@ -27,16 +27,8 @@ extension StressTests {
 
         @Test func anOverrunIsSurvivedWithAWarningAndTheNextKillIsStillRecorded() throws {
             try Harness.requirePrivileges()
+            guard let cgroup = try MemoryCgroup.ofThisTest("oa-overrun", limitMiB: 64) else { return }
             let scenario = try Scenario()
-            let cgroup: MemoryCgroup
-            do {
-                cgroup = try MemoryCgroup(name: "oa-overrun-\(UUID().uuidString.prefix(8))", limitMiB: 64)
-            } catch {
-                scenario.cleanUp()
-                if ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ALL_TESTS"] == "1" { throw error }
-                print("skipped: no memory cgroup to test in: \(error)")
-                return
-            }
             defer {
                 scenario.cleanUp()
                 cgroup.remove()

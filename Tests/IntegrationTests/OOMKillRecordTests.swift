@@ -61,21 +61,9 @@ extension StressTests {
 
         @Test func rankNamesTheVictimTheKernelKillsItAndTheRecordNamesTheRule() throws {
             try Harness.requirePrivileges()
-            let panic = (try? String(contentsOfFile: "/proc/sys/vm/panic_on_oom", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard panic == "0" || panic == "1" else {
-                Issue.record("vm.panic_on_oom is \(panic ?? "unreadable"); an OOM test would panic this machine")
-                return
-            }
+            guard Harness.oomTestIsSafe() else { return }
+            guard let cgroup = try MemoryCgroup.ofThisTest("oa-kill", limitMiB: Self.limitMiB) else { return }
             let scenario = try Scenario()
-            let cgroup: MemoryCgroup
-            do {
-                cgroup = try MemoryCgroup(name: "oa-kill-\(UUID().uuidString.prefix(8))", limitMiB: Self.limitMiB)
-            } catch {
-                scenario.cleanUp()
-                if ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ALL_TESTS"] == "1" { throw error }
-                print("skipped: no memory cgroup to test in: \(error)")
-                return
-            }
             defer {
                 scenario.cleanUp()
                 cgroup.remove()

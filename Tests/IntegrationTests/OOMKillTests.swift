@@ -54,23 +54,9 @@ extension StressTests {
 
         @Test func theKernelKillsWhatOurRulesSayAndTheLargestWithoutThem() throws {
             try Harness.requirePrivileges()
-            // panic_on_oom=2 would panic the machine even for a cgroup's OOM.
-            let panic = (try? String(contentsOfFile: "/proc/sys/vm/panic_on_oom", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard panic == "0" || panic == "1" else {
-                Issue.record("vm.panic_on_oom is \(panic ?? "unreadable"); an OOM test would panic this machine")
-                return
-            }
+            guard Harness.oomTestIsSafe() else { return }
+            guard let cgroup = try MemoryCgroup.ofThisTest("oa-oom", limitMiB: Self.limitMiB) else { return }
             let scenario = try Scenario()
-            let cgroup: MemoryCgroup
-            do {
-                cgroup = try MemoryCgroup(name: "oa-oom-\(UUID().uuidString.prefix(8))", limitMiB: Self.limitMiB)
-            } catch {
-                scenario.cleanUp()
-                // Without a memory controller of our own this cannot run; in CI (which has one) that fails.
-                if ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ALL_TESTS"] == "1" { throw error }
-                print("skipped: no memory cgroup to test in: \(error)")
-                return
-            }
             defer {
                 scenario.cleanUp()
                 cgroup.remove()
@@ -100,6 +86,18 @@ extension StressTests {
 /// A memory cgroup of this test's own: v1 (memory controller mounted on its own), a child of the one the
 /// test runs in; or v2 (unified), a child of the root or else a sibling of ours.
 final class MemoryCgroup {
+    /// A cgroup named TAG-XXXXXXXX for one test, or nil (said on stdout) when this machine has no memory
+    /// controller to make one in; in CI (OOM_ADJUST_REQUIRE_ALL_TESTS=1, which has one) that fails.
+    static func ofThisTest(_ tag: String, limitMiB: Int) throws -> MemoryCgroup? {
+        do {
+            return try MemoryCgroup(name: "\(tag)-\(UUID().uuidString.prefix(8))", limitMiB: limitMiB)
+        } catch {
+            if ProcessInfo.processInfo.environment["OOM_ADJUST_REQUIRE_ALL_TESTS"] == "1" { throw error }
+            print("skipped: no memory cgroup to test in: \(error)")
+            return nil
+        }
+    }
+
     let path: String
     let version: Int
     var procs: String { path + "/cgroup.procs" }
