@@ -135,11 +135,7 @@ public final class Agent {
         ]
         while true {
             for slot in descriptors.indices { descriptors[slot].revents = 0 }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds(duties))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw Errno(rawValue: errno)
-            }
+            try poll(&descriptors, timeoutMilliseconds: timeoutMilliseconds(duties))
             if descriptors[0].revents != 0 {
                 try drain(connector, into: batch)
             }

@@ -34,7 +34,7 @@ extension ProcessDirectory {
     /// without allocating.
     func readOnce(_ name: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         let fd = try valueOrErrno { openat(descriptor, name, O_RDONLY | O_CLOEXEC) }.get()
-        defer { close(fd) }
+        defer { closeDescriptor(fd) }
         return try valueOrErrno { read(fd, buffer.baseAddress!, buffer.count) }.get()
     }
 

@@ -17,8 +17,9 @@ enum PIDNamespace {
     /// file on every matched process's path to its write.
     static func inode(under directory: CInt, _ path: UnsafePointer<CChar>) -> UInt64? {
         withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer -> UInt64? in
-            let count = readlinkat(directory, path, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            guard count > 6 else { return nil }
+            let target = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            guard case .success(let count) = valueOrErrno({ readlinkat(directory, path, target, buffer.count) }), count > 6
+            else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             guard text.starts(with: "pid:[".utf8), text.last == UInt8(ascii: "]") else { return nil }
             var value: UInt64 = 0

@@ -26,7 +26,7 @@ public struct ProcessDirectory: ~Copyable {
         descriptor = try result.get()
     }
 
-    deinit { close(descriptor) }
+    deinit { closeDescriptor(descriptor) }
 
     /// Reads `comm` (what `ps -o comm` shows: the main thread's name, at most 15 bytes).
     public func readComm() throws(Errno) -> Comm {

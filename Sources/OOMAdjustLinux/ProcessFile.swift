@@ -14,7 +14,7 @@ public struct ProcessFile: ~Copyable {
         descriptor = try valueOrErrno { openat(directory, name, flags | O_CLOEXEC) }.get()
     }
 
-    deinit { close(descriptor) }
+    deinit { closeDescriptor(descriptor) }
 
     /// The whole content, as far as `buffer` holds it: these files are produced whole by one read.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
