@@ -338,7 +338,7 @@ public final class Agent {
                     metadata: metadata)
             }
         case .failed(let rule, let error):
-            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error)"]
+            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error.errno)", "call": "\(error.function)"]
             if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
             logger.warning("cannot examine or adjust process", metadata: metadata)
         }

@@ -37,8 +37,8 @@ public enum EnforcementOutcome: Equatable {
     /// The kernel refused the write: EACCES for a value below the floor without CAP_SYS_RESOURCE,
     /// EPERM or EACCES for a file this agent may not write.
     case denied(rule: Int?, comm: Comm, from: OOMScore, to: OOMScore, Errno)
-    /// Reading or writing failed for another reason.
-    case failed(rule: Int?, Errno)
+    /// Reading or writing failed for another reason: the call that failed, and its errno.
+    case failed(rule: Int?, SystemCallError)
 
     /// The name the process had when it was looked at, if it was.
     public var comm: Comm? {
@@ -85,29 +85,30 @@ public struct Enforcer {
                 ledger.forget(pid)
                 return .gone
             }
-            return .failed(rule: error.rule, error.errno)
+            return .failed(rule: error.rule, SystemCallError(error.call, error.errno))
         }
     }
 
-    /// A read or open that failed, and the rule that had matched by then, if any.
+    /// A read or open that failed, the call that failed, and the rule that had matched by then, if any.
     struct Failure: Error {
         let errno: Errno
+        let call: StaticString
         let rule: Int?
     }
 
     private func examine(pid: Int32, trigger: Trigger, ledger: inout ProtectionLedger) throws(Failure) -> EnforcementOutcome {
         // Almost every process is one no rule names and the agent never granted anything: a look at its
         // comm, opened by path, settles that in one open and one read.
-        let commFile = try attempt(nil) { () throws(Errno) in try procRoot.openComm(of: pid) }
-        let glimpse = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
+        let commFile = try attempt(nil, "openat") { () throws(Errno) in try procRoot.openComm(of: pid) }
+        let glimpse = try attempt(nil, "pread") { () throws(Errno) in try commFile.readComm() }
         var entry = ledger[pid]
         guard entry?.grant != nil || rules.nameMayMatch(glimpse) else { return .unmatched(glimpse) }
         // From here on everything goes through one directory descriptor pinned to the process. The comm
         // file is pinned to it too, so reading it again once the directory is open proves that the
         // process still held its PID when the directory was opened: both name the same process, even if
         // the PID was recycled before the glimpse. The name read now is the one decided on.
-        let directory = try attempt(nil) { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
-        let comm = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
+        let directory = try attempt(nil, "openat") { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
+        let comm = try attempt(nil, "pread") { () throws(Errno) in try commFile.readComm() }
         var facts = directory.facts(comm: comm, procRoot: procRoot)
         if entry?.startTime != nil, facts.processStat()?.startTime != entry?.startTime {
             // Events were lost and the pid belongs to another process now (which renamed itself, if
@@ -120,8 +121,8 @@ public struct Enforcer {
         let verdict = rules.verdict(for: &facts, sticky: entry?.sticky)
         // One descriptor to read the value and, where the decision says so, write it.
         let decidingRule = verdict.decidingRule
-        let scoreFile = try attempt(decidingRule) { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
-        let actual = try attempt(decidingRule) { () throws(Errno) in try scoreFile.readOOMScore() }
+        let scoreFile = try attempt(decidingRule, "openat") { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
+        let actual = try attempt(decidingRule, "pread") { () throws(Errno) in try scoreFile.readOOMScore() }
         // A dry run wrote nothing before either: judge by the value the agent would have left.
         let current = dryRun ? entry?.grant?.score ?? actual : actual
         let decision = ProtectionDecision(
@@ -143,13 +144,13 @@ public struct Enforcer {
             do {
                 try scoreFile.writeOOMScore(value)
             } catch {
-                if Self.isGone(error) { throw Failure(errno: error, rule: decidingRule) }
+                if Self.isGone(error) { throw Failure(errno: error, call: "write", rule: decidingRule) }
                 // Nothing changed: the process holds what it held, and is refused what it was refused.
                 ledger.record(ProtectionLedger.Entry(grant: entry?.grant, sticky: kept?.sticky, startTime: kept?.startTime), for: pid)
                 if error == .permissionDenied || error == .notPermitted {
                     return .denied(rule: verdict.appliedRule, comm: comm, from: current, to: value, error)
                 }
-                throw Failure(errno: error, rule: decidingRule)
+                throw Failure(errno: error, call: "write", rule: decidingRule)
             }
         }
         ledger.record(kept, for: pid)
@@ -191,11 +192,13 @@ public struct Enforcer {
         return score
     }
 
-    private func attempt<T: ~Copyable>(_ rule: Int?, _ body: () throws(Errno) -> T) throws(Failure) -> T {
+    /// Runs one step, naming the system call it makes (as the Linux layer's doc comment for it says)
+    /// should it fail: the log then tells which step it was.
+    private func attempt<T: ~Copyable>(_ rule: Int?, _ call: StaticString, _ body: () throws(Errno) -> T) throws(Failure) -> T {
         do {
             return try body()
         } catch {
-            throw Failure(errno: error, rule: rule)
+            throw Failure(errno: error, call: call, rule: rule)
         }
     }
 

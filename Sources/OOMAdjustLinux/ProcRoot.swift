@@ -83,7 +83,7 @@ public final class ProcRoot {
         return entries.map { ($0.name, $0.isDirectory) }
     }
 
-    /// Opens `/proc/PID/comm` by path: one open, no directory descriptor, for a first look at the name.
+    /// openat(proc, "PID/comm"): `/proc/PID/comm` by path, one open, no directory descriptor, for a first look at the name.
     /// The descriptor is bound to the process like any /proc file (see `ProcessFile`).
     public func openComm(of pid: Int32) throws(Errno) -> ProcessFile {
         try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in

@@ -33,7 +33,7 @@ public struct ProcessDirectory: ~Copyable {
         try ProcessFile(openedAt: descriptor, "comm", flags: O_RDONLY).readComm()
     }
 
-    /// Opens `oom_score_adj`, for reading, or for reading and then writing through the same descriptor.
+    /// openat(directory, "oom_score_adj"), for reading, or for reading and then writing through the same descriptor.
     public func openOOMScore(writable: Bool) throws(Errno) -> ProcessFile {
         try ProcessFile(openedAt: descriptor, "oom_score_adj", flags: writable ? O_RDWR : O_RDONLY)
     }
