@@ -107,7 +107,7 @@ public struct LiveProcessFacts: ProcessFacts {
         // "Uid:\t<real>\t<effective>\t<saved>\t<fs>"
         let value = (try? readFilePrefix(directory, "status", limit: 4096).get()).flatMap { status -> UInt32? in
             guard let line = field(in: status, after: Array("\nUid:".utf8)) else { return nil }
-            return UInt32(String(decoding: line.prefix { $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: " ") }, as: UTF8.self))
+            return DecimalText.unsigned(line.prefix { $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: " ") }).flatMap(UInt32.init(exactly:))
         }
         uid = .some(value)
         return value

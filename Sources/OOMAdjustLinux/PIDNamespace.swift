@@ -1,4 +1,5 @@
 import Glibc
+import OOMAdjustCore
 
 /// Which PID namespace a process is in, for the kubelet/agent split: a process in another PID
 /// namespace than the host's belongs to a container, whose runtime sets its oom_score_adj (kubelet does
@@ -22,12 +23,7 @@ enum PIDNamespace {
             else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             guard text.starts(with: "pid:[".utf8), text.last == UInt8(ascii: "]") else { return nil }
-            var value: UInt64 = 0
-            for byte in text.dropFirst(5).dropLast() {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
-            }
-            return value
+            return DecimalText.unsigned(text.dropFirst(5).dropLast())
         }
     }
 

@@ -120,15 +120,12 @@ public final class ProcRoot {
 
     /// The PID a `/proc` entry names, or nil for `self`, `sys` and the other non-process entries.
     static func pid(named name: UnsafeRawPointer) -> Int32? {
-        var value: Int32 = 0
-        var index = 0
-        while true {
-            let byte = name.load(fromByteOffset: index, as: UInt8.self)
-            if byte == 0 { break }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), index < 10 else { return nil }
-            value = value &* 10 &+ Int32(byte - UInt8(ascii: "0"))
-            index += 1
-        }
-        return index > 0 && value > 0 ? value : nil
+        let length = strlen(name.assumingMemoryBound(to: CChar.self))
+        // Digits only: a sign is no part of a pid's name.
+        guard length > 0, name.load(as: UInt8.self) != UInt8(ascii: "+"),
+            let value = DecimalText.unsigned(UnsafeRawBufferPointer(start: name, count: length)),
+            value > 0, value <= UInt64(Int32.max)
+        else { return nil }
+        return Int32(value)
     }
 }

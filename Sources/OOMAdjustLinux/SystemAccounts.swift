@@ -1,4 +1,5 @@
 import Glibc
+import OOMAdjustCore
 
 /// The account database, as far as rules need it.
 public enum SystemAccounts {
@@ -33,7 +34,7 @@ public enum SystemAccounts {
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
             if fields.count >= 2, fields[0].elementsEqual("UID_MIN".utf8),
-                let value = UInt32(String(decoding: fields[1], as: UTF8.self))
+                let value = DecimalText.unsigned(fields[1]).flatMap(UInt32.init(exactly:))
             {
                 return value
             }
