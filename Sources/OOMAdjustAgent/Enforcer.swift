@@ -109,64 +109,64 @@ public struct Enforcer {
         // the PID was recycled before the glimpse. The name read now is the one decided on.
         let directory = try attempt(nil, "openat") { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
         let comm = try attempt(nil, "pread") { () throws(Errno) in try commFile.readComm() }
-        var facts = directory.facts(comm: comm, procRoot: procRoot)
-        if entry?.startTime != nil, facts.processStat()?.startTime != entry?.startTime {
-            // Events were lost and the pid belongs to another process now (which renamed itself, if
-            // that is what brought the agent here).
-            ledger.forget(pid)
-            if trigger == .comm { ledger.renamed(pid) }
-            entry = ledger[pid]
-            guard rules.nameMayMatch(comm) else { return .unmatched(comm) }
-        }
-        let verdict = rules.verdict(for: &facts, sticky: entry?.sticky)
-        // One descriptor to read the value and, where the decision says so, write it.
-        let decidingRule = verdict.decidingRule
-        let scoreFile = try attempt(decidingRule, "openat") { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
-        let actual = try attempt(decidingRule, "pread") { () throws(Errno) in try scoreFile.readOOMScore() }
-        // A dry run wrote nothing before either: judge by the value the agent would have left.
-        let current = dryRun ? entry?.grant?.score ?? actual : actual
-        let decision = ProtectionDecision(
-            verdict: verdict, rules: rules, current: current, entry: entry,
-            fallbackBaseline: { inheritedValue(of: &facts) })
-        var kept = decision.entry
-        if kept != nil && kept?.startTime == nil { kept?.startTime = facts.processStat()?.startTime }
+        return try directory.withFacts(comm: comm, procRoot: procRoot) { (facts) throws(Failure) -> EnforcementOutcome in
+            if entry?.startTime != nil, facts.processStat()?.startTime != entry?.startTime {
+                // Events were lost and the pid belongs to another process now (which renamed itself, if
+                // that is what brought the agent here).
+                ledger.forget(pid)
+                if trigger == .comm { ledger.renamed(pid) }
+                entry = ledger[pid]
+                guard rules.nameMayMatch(comm) else { return .unmatched(comm) }
+            }
+            let verdict = rules.verdict(for: &facts, sticky: entry?.sticky)
+            // One descriptor to read the value and, where the decision says so, write it.
+            let decidingRule = verdict.decidingRule
+            let scoreFile = try attempt(decidingRule, "openat") { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
+            let actual = try attempt(decidingRule, "pread") { () throws(Errno) in try scoreFile.readOOMScore() }
+            // A dry run wrote nothing before either: judge by the value the agent would have left.
+            let current = dryRun ? entry?.grant?.score ?? actual : actual
+            let decision = ProtectionDecision(
+                verdict: verdict, rules: rules, current: current, entry: entry,
+                fallbackBaseline: { inheritedValue(of: &facts) })
+            var kept = decision.entry
+            if kept != nil && kept?.startTime == nil { kept?.startTime = facts.processStat()?.startTime }
 
-        guard case .write(let value) = decision.action else {
-            ledger.record(kept, for: pid)
-            switch verdict {
-            case .apply(let index), .applyInstead(let index, _, _): return .unchanged(rule: index, comm: comm, score: current)
-            case .untrusted(let index, let reason): return .untrusted(rule: index, comm: comm, reason)
-            case .keep(let index): return .kept(rule: index, comm: comm, score: current)
-            case .noMatch: return .unmatched(comm)
-            }
-        }
-        if !dryRun {
-            do {
-                try scoreFile.writeOOMScore(value)
-            } catch {
-                if Self.isGone(error) { throw Failure(errno: error, call: "write", rule: decidingRule) }
-                // Nothing changed: the process holds what it held, and is refused what it was refused.
-                ledger.record(ProtectionLedger.Entry(grant: entry?.grant, sticky: kept?.sticky, startTime: kept?.startTime), for: pid)
-                if error == .permissionDenied || error == .notPermitted {
-                    return .denied(rule: verdict.appliedRule, comm: comm, from: current, to: value, error)
+            guard case .write(let value) = decision.action else {
+                ledger.record(kept, for: pid)
+                switch verdict {
+                case .apply(let index), .applyInstead(let index, _, _): return .unchanged(rule: index, comm: comm, score: current)
+                case .untrusted(let index, let reason): return .untrusted(rule: index, comm: comm, reason)
+                case .keep(let index): return .kept(rule: index, comm: comm, score: current)
+                case .noMatch: return .unmatched(comm)
                 }
-                throw Failure(errno: error, call: "write", rule: decidingRule)
             }
+            if !dryRun {
+                do throws(Errno) {
+                    try scoreFile.writeOOMScore(value)
+                } catch {
+                    if Self.isGone(error) { throw Failure(errno: error, call: "write", rule: decidingRule) }
+                    // Nothing changed: the process holds what it held, and is refused what it was refused.
+                    ledger.record(ProtectionLedger.Entry(grant: entry?.grant, sticky: kept?.sticky, startTime: kept?.startTime), for: pid)
+                    if error == .permissionDenied || error == .notPermitted {
+                        return .denied(rule: verdict.appliedRule, comm: comm, from: current, to: value, error)
+                    }
+                    throw Failure(errno: error, call: "write", rule: decidingRule)
+                }
+            }
+            ledger.record(kept, for: pid)
+            if decision.takesBackProtection || verdict.appliedRule == nil {
+                return .restored(comm: comm, from: current, to: value, because: verdict, taken: entry?.grant)
+            }
+            let instead = verdict.refusal.map { EnforcementOutcome.Refusal(rule: $0.rule, reason: $0.reason) }
+            return .adjusted(rule: verdict.appliedRule!, comm: comm, from: current, to: value, instead: instead)
         }
-        ledger.record(kept, for: pid)
-        if decision.takesBackProtection || verdict.appliedRule == nil {
-            return .restored(comm: comm, from: current, to: value, because: verdict, taken: entry?.grant)
-        }
-        let instead = verdict.refusal.map { EnforcementOutcome.Refusal(rule: $0.rule, reason: $0.reason) }
-        return .adjusted(rule: verdict.appliedRule!, comm: comm, from: current, to: value, instead: instead)
     }
 
     /// Whether the process the ledger knows as `pid` (started at `startTime`, when known) is finished:
     /// gone, a zombie with no thread left, or its pid taken by another process.
     public func isFinished(pid: Int32, startTime: UInt64?) -> Bool {
         guard let directory = try? ProcessDirectory(pid: pid, in: procRoot) else { return true }
-        var facts = directory.facts(comm: Comm(""), procRoot: procRoot)
-        guard let stat = facts.processStat() else { return true }
+        guard let stat = directory.withFacts(comm: Comm(""), procRoot: procRoot, { $0.processStat() }) else { return true }
         return stat.isFinished || (startTime != nil && stat.startTime != startTime)
     }
 
@@ -175,8 +175,9 @@ public struct Enforcer {
     /// the child to hold, so there the parent alone counts.)
     public func protectedParent(of pid: Int32, in ledger: ProtectionLedger) -> Int32? {
         guard let directory = try? ProcessDirectory(pid: pid, in: procRoot) else { return nil }
-        var facts = directory.facts(comm: Comm(""), procRoot: procRoot)
-        guard let parent = facts.processStat()?.parentPID, ledger[parent]?.grant != nil else { return nil }
+        guard let parent = directory.withFacts(comm: Comm(""), procRoot: procRoot, { $0.processStat()?.parentPID }),
+            ledger[parent]?.grant != nil
+        else { return nil }
         if dryRun { return parent }
         guard let score = try? directory.readOOMScore(), score.isProtective else { return nil }
         return parent

@@ -4,7 +4,7 @@ import OOMAdjustCore
 
 /// ProcessFacts read lazily from an open `/proc/PID` directory, which must outlive it. Each fact is read
 /// at most once; a fact that cannot be read (the process exited, or hides it) is nil.
-public struct LiveProcessFacts: ProcessFacts {
+public struct LiveProcessFacts: ProcessFacts, ~Copyable {
     let directory: CInt
     let procRoot: ProcRoot
     public let comm: Comm

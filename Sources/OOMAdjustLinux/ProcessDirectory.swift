@@ -48,8 +48,13 @@ public struct ProcessDirectory: ~Copyable {
         try openOOMScore(writable: true).writeOOMScore(score)
     }
 
-    /// The facts the matcher may ask for, read from this directory on demand.
-    public func facts(comm: Comm, procRoot: ProcRoot) -> LiveProcessFacts {
-        LiveProcessFacts(directory: descriptor, procRoot: procRoot, comm: comm)
+    /// Calls `body` with the facts the matcher may ask for, read from this directory on demand. The
+    /// facts hold this directory's descriptor: lent to `body` while this directory is borrowed, they
+    /// cannot outlive it (LiveProcessFacts is noncopyable and made nowhere else).
+    public borrowing func withFacts<Result, Failure: Error>(
+        comm: Comm, procRoot: ProcRoot, _ body: (inout LiveProcessFacts) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var facts = LiveProcessFacts(directory: descriptor, procRoot: procRoot, comm: comm)
+        return try body(&facts)
     }
 }
