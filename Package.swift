@@ -81,6 +81,16 @@ let package = Package(
             ],
             path: "Tests/OOMAdjustAgentTests"
         ),
+        // The edge's pure parts (the /proc text parsers) and its file writes, without root.
+        .testTarget(
+            name: "OOMAdjustLinuxTests",
+            dependencies: [
+                "OOMAdjustCore",
+                "OOMAdjustLinux",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/OOMAdjustLinuxTests"
+        ),
         .testTarget(
             name: "CNetlinkTests",
             dependencies: ["CNetlink", "OOMAdjustLinux", "SeededRandom"],

@@ -120,11 +120,7 @@ public final class Agent {
         ]
         while true {
             for slot in descriptors.indices { descriptors[slot].revents = 0 }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds(duties))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw Errno(rawValue: errno)
-            }
+            try poll(&descriptors, timeoutMilliseconds: timeoutMilliseconds(duties))
             if descriptors[0].revents != 0 {
                 try drain(connector, into: batch)
             }
@@ -327,7 +323,7 @@ public final class Agent {
                     metadata: metadata)
             }
         case .failed(let rule, let error):
-            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error)"]
+            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error.errno)", "call": "\(error.function)"]
             if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
             logger.warning("cannot examine or adjust process", metadata: metadata)
         }

@@ -37,8 +37,8 @@ public enum EnforcementOutcome: Equatable {
     /// The kernel refused the write: EACCES for a value below the floor without CAP_SYS_RESOURCE,
     /// EPERM or EACCES for a file this agent may not write.
     case denied(rule: Int?, comm: Comm, from: OOMScore, to: OOMScore, Errno)
-    /// Reading or writing failed for another reason.
-    case failed(rule: Int?, Errno)
+    /// Reading or writing failed for another reason: the call that failed, and its errno.
+    case failed(rule: Int?, SystemCallError)
 
     /// The name the process had when it was looked at, if it was.
     public var comm: Comm? {
@@ -85,87 +85,88 @@ public struct Enforcer {
                 ledger.forget(pid)
                 return .gone
             }
-            return .failed(rule: error.rule, error.errno)
+            return .failed(rule: error.rule, SystemCallError(error.call, error.errno))
         }
     }
 
-    /// A read or open that failed, and the rule that had matched by then, if any.
+    /// A read or open that failed, the call that failed, and the rule that had matched by then, if any.
     struct Failure: Error {
         let errno: Errno
+        let call: StaticString
         let rule: Int?
     }
 
     private func examine(pid: Int32, trigger: Trigger, ledger: inout ProtectionLedger) throws(Failure) -> EnforcementOutcome {
         // Almost every process is one no rule names and the agent never granted anything: a look at its
         // comm, opened by path, settles that in one open and one read.
-        let commFile = try attempt(nil) { () throws(Errno) in try procRoot.openComm(of: pid) }
-        let glimpse = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
+        let commFile = try attempt(nil, "openat") { () throws(Errno) in try procRoot.openComm(of: pid) }
+        let glimpse = try attempt(nil, "pread") { () throws(Errno) in try commFile.readComm() }
         var entry = ledger[pid]
         guard entry?.grant != nil || rules.nameMayMatch(glimpse) else { return .unmatched(glimpse) }
         // From here on everything goes through one directory descriptor pinned to the process. The comm
         // file is pinned to it too, so reading it again once the directory is open proves that the
         // process still held its PID when the directory was opened: both name the same process, even if
         // the PID was recycled before the glimpse. The name read now is the one decided on.
-        let directory = try attempt(nil) { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
-        let comm = try attempt(nil) { () throws(Errno) in try commFile.readComm() }
-        var facts = directory.facts(comm: comm, procRoot: procRoot)
-        if entry?.startTime != nil, facts.processStat()?.startTime != entry?.startTime {
-            // Events were lost and the pid belongs to another process now (which renamed itself, if
-            // that is what brought the agent here).
-            ledger.forget(pid)
-            if trigger == .comm { ledger.renamed(pid) }
-            entry = ledger[pid]
-            guard rules.nameMayMatch(comm) else { return .unmatched(comm) }
-        }
-        let verdict = rules.verdict(for: &facts, sticky: entry?.sticky)
-        // One descriptor to read the value and, where the decision says so, write it.
-        let decidingRule = verdict.decidingRule
-        let scoreFile = try attempt(decidingRule) { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
-        let actual = try attempt(decidingRule) { () throws(Errno) in try scoreFile.readOOMScore() }
-        // A dry run wrote nothing before either: judge by the value the agent would have left.
-        let current = dryRun ? entry?.grant?.score ?? actual : actual
-        let decision = ProtectionDecision(
-            verdict: verdict, rules: rules, current: current, entry: entry,
-            fallbackBaseline: { inheritedValue(of: &facts) })
-        var kept = decision.entry
-        if kept != nil && kept?.startTime == nil { kept?.startTime = facts.processStat()?.startTime }
+        let directory = try attempt(nil, "openat") { () throws(Errno) in try ProcessDirectory(pid: pid, in: procRoot) }
+        let comm = try attempt(nil, "pread") { () throws(Errno) in try commFile.readComm() }
+        return try directory.withFacts(comm: comm, procRoot: procRoot) { (facts) throws(Failure) -> EnforcementOutcome in
+            if entry?.startTime != nil, facts.processStat()?.startTime != entry?.startTime {
+                // Events were lost and the pid belongs to another process now (which renamed itself, if
+                // that is what brought the agent here).
+                ledger.forget(pid)
+                if trigger == .comm { ledger.renamed(pid) }
+                entry = ledger[pid]
+                guard rules.nameMayMatch(comm) else { return .unmatched(comm) }
+            }
+            let verdict = rules.verdict(for: &facts, sticky: entry?.sticky)
+            // One descriptor to read the value and, where the decision says so, write it.
+            let decidingRule = verdict.decidingRule
+            let scoreFile = try attempt(decidingRule, "openat") { () throws(Errno) in try directory.openOOMScore(writable: !dryRun) }
+            let actual = try attempt(decidingRule, "pread") { () throws(Errno) in try scoreFile.readOOMScore() }
+            // A dry run wrote nothing before either: judge by the value the agent would have left.
+            let current = dryRun ? entry?.grant?.score ?? actual : actual
+            let decision = ProtectionDecision(
+                verdict: verdict, rules: rules, current: current, entry: entry,
+                fallbackBaseline: { inheritedValue(of: &facts) })
+            var kept = decision.entry
+            if kept != nil && kept?.startTime == nil { kept?.startTime = facts.processStat()?.startTime }
 
-        guard case .write(let value) = decision.action else {
-            ledger.record(kept, for: pid)
-            switch verdict {
-            case .apply(let index), .applyInstead(let index, _, _): return .unchanged(rule: index, comm: comm, score: current)
-            case .refused(let index, let reason): return .refused(rule: index, comm: comm, reason)
-            case .keep(let index): return .kept(rule: index, comm: comm, score: current)
-            case .noMatch: return .unmatched(comm)
-            }
-        }
-        if !dryRun {
-            do {
-                try scoreFile.writeOOMScore(value)
-            } catch {
-                if Self.isGone(error) { throw Failure(errno: error, rule: decidingRule) }
-                // Nothing changed: the process holds what it held, and is refused what it was refused.
-                ledger.record(ProtectionLedger.Entry(grant: entry?.grant, sticky: kept?.sticky, startTime: kept?.startTime), for: pid)
-                if error == .permissionDenied || error == .notPermitted {
-                    return .denied(rule: verdict.appliedRule, comm: comm, from: current, to: value, error)
+            guard case .write(let value) = decision.action else {
+                ledger.record(kept, for: pid)
+                switch verdict {
+                case .apply(let index), .applyInstead(let index, _, _): return .unchanged(rule: index, comm: comm, score: current)
+                case .refused(let index, let reason): return .refused(rule: index, comm: comm, reason)
+                case .keep(let index): return .kept(rule: index, comm: comm, score: current)
+                case .noMatch: return .unmatched(comm)
                 }
-                throw Failure(errno: error, rule: decidingRule)
             }
+            if !dryRun {
+                do throws(Errno) {
+                    try scoreFile.writeOOMScore(value)
+                } catch {
+                    if Self.isGone(error) { throw Failure(errno: error, call: "write", rule: decidingRule) }
+                    // Nothing changed: the process holds what it held, and is refused what it was refused.
+                    ledger.record(ProtectionLedger.Entry(grant: entry?.grant, sticky: kept?.sticky, startTime: kept?.startTime), for: pid)
+                    if error == .permissionDenied || error == .notPermitted {
+                        return .denied(rule: verdict.appliedRule, comm: comm, from: current, to: value, error)
+                    }
+                    throw Failure(errno: error, call: "write", rule: decidingRule)
+                }
+            }
+            ledger.record(kept, for: pid)
+            if decision.takesBackProtection || verdict.appliedRule == nil {
+                return .restored(comm: comm, from: current, to: value, because: verdict, taken: entry?.grant)
+            }
+            let instead = verdict.refusal.map { EnforcementOutcome.Refusal(rule: $0.rule, reason: $0.reason) }
+            return .adjusted(rule: verdict.appliedRule!, comm: comm, from: current, to: value, instead: instead)
         }
-        ledger.record(kept, for: pid)
-        if decision.takesBackProtection || verdict.appliedRule == nil {
-            return .restored(comm: comm, from: current, to: value, because: verdict, taken: entry?.grant)
-        }
-        let instead = verdict.refusal.map { EnforcementOutcome.Refusal(rule: $0.rule, reason: $0.reason) }
-        return .adjusted(rule: verdict.appliedRule!, comm: comm, from: current, to: value, instead: instead)
     }
 
     /// Whether the process the ledger knows as `pid` (started at `startTime`, when known) is finished:
     /// gone, a zombie with no thread left, or its pid taken by another process.
     public func isFinished(pid: Int32, startTime: UInt64?) -> Bool {
         guard let directory = try? ProcessDirectory(pid: pid, in: procRoot) else { return true }
-        var facts = directory.facts(comm: Comm(""), procRoot: procRoot)
-        guard let stat = facts.processStat() else { return true }
+        guard let stat = directory.withFacts(comm: Comm(""), procRoot: procRoot, { $0.processStat() }) else { return true }
         return stat.isFinished || (startTime != nil && stat.startTime != startTime)
     }
 
@@ -174,8 +175,9 @@ public struct Enforcer {
     /// the child to hold, so there the parent alone counts.)
     public func protectedParent(of pid: Int32, in ledger: ProtectionLedger) -> Int32? {
         guard let directory = try? ProcessDirectory(pid: pid, in: procRoot) else { return nil }
-        var facts = directory.facts(comm: Comm(""), procRoot: procRoot)
-        guard let parent = facts.processStat()?.parentPID, ledger[parent]?.grant != nil else { return nil }
+        guard let parent = directory.withFacts(comm: Comm(""), procRoot: procRoot, { $0.processStat()?.parentPID }),
+            ledger[parent]?.grant != nil
+        else { return nil }
         if dryRun { return parent }
         guard let score = try? directory.readOOMScore(), score.isProtective else { return nil }
         return parent
@@ -191,11 +193,13 @@ public struct Enforcer {
         return score
     }
 
-    private func attempt<T: ~Copyable>(_ rule: Int?, _ body: () throws(Errno) -> T) throws(Failure) -> T {
+    /// Runs one step, naming the system call it makes (as the Linux layer's doc comment for it says)
+    /// should it fail: the log then tells which step it was.
+    private func attempt<T: ~Copyable>(_ rule: Int?, _ call: StaticString, _ body: () throws(Errno) -> T) throws(Failure) -> T {
         do {
             return try body()
         } catch {
-            throw Failure(errno: error, rule: rule)
+            throw Failure(errno: error, call: call, rule: rule)
         }
     }
 

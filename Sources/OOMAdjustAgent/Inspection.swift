@@ -89,22 +89,23 @@ public struct Inspector {
     public func inspect(pid: Int32) throws(Errno) -> ProcessInspection {
         let directory = try ProcessDirectory(pid: pid, in: procRoot)
         let comm = try directory.readComm()
-        var facts = directory.facts(comm: comm, procRoot: procRoot)
-        let (evaluations, verdict) = rules.explain(&facts)
-        func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
-        let commandLine = text(facts.commandLine())
-        var link: String?
-        if let applied = verdict.appliedRule, rules.rules[applied].score.isProtective, !rules.rules[applied].namesExecutable,
-            !rules.rules[applied].trustsName, let name = facts.executableName(), Comm(name) != comm
-        {
-            link = text(rules.policy.vouchingSymlink(&facts))
+        return directory.withFacts(comm: comm, procRoot: procRoot) { facts in
+            let (evaluations, verdict) = rules.explain(&facts)
+            func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+            let commandLine = text(facts.commandLine())
+            var link: String?
+            if let applied = verdict.appliedRule, rules.rules[applied].score.isProtective, !rules.rules[applied].namesExecutable,
+                !rules.rules[applied].trustsName, let name = facts.executableName(), Comm(name) != comm
+            {
+                link = text(rules.policy.vouchingSymlink(&facts))
+            }
+            return ProcessInspection(
+                pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
+                commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
+                cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
+                current: try? directory.readOOMScore(), inHostPIDNamespace: facts.inHostPIDNamespace(),
+                evaluations: evaluations, verdict: verdict, vouchingSymlink: link)
         }
-        return ProcessInspection(
-            pid: pid, comm: comm, executable: text(facts.executablePath()), commandLine: commandLine,
-            commandLineIsTooLong: facts.commandLineIsTooLong, uid: facts.realUID(),
-            cgroup: text(facts.cgroupPath()), parent: facts.parentComm()?.description,
-            current: try? directory.readOOMScore(), inHostPIDNamespace: facts.inHostPIDNamespace(),
-            evaluations: evaluations, verdict: verdict, vouchingSymlink: link)
     }
 
     /// Every process some rule matches, by PID. Processes that exit meanwhile are left out.

@@ -36,8 +36,7 @@ public struct RankInspector {
             let comm = candidate.comm
             candidates.append(candidate)
             guard rules.nameMayMatch(comm) else { return }
-            var facts = directory.facts(comm: comm, procRoot: procRoot)
-            switch rules.verdict(for: &facts) {
+            switch directory.withFacts(comm: comm, procRoot: procRoot, { rules.verdict(for: &$0) }) {
             case .noMatch:
                 break
             case .refused(let rule, let refusal):

@@ -211,19 +211,7 @@ public enum ConfigParser {
     static func parseInteger(_ text: String) -> Int? { parseInteger(text.utf8) }
 
     static func parseInteger<Digits: Collection<UInt8>>(_ text: Digits) -> Int? {
-        var utf8 = text[...]
-        var negative = false
-        if let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
-            negative = first == UInt8(ascii: "-")
-            utf8 = utf8.dropFirst()
-        }
-        guard !utf8.isEmpty else { return nil }
-        var value = 0
-        for byte in utf8 {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            value = min(value * 10 + Int(byte - UInt8(ascii: "0")), 1_000_000)
-        }
-        return negative ? -value : value
+        DecimalText.integer(text, saturatingAt: 1_000_000)
     }
 }
 

@@ -41,8 +41,8 @@ public struct KernelLogRecord: Equatable, Sendable {
         guard let semicolon = raw.prefix(96).firstIndex(of: UInt8(ascii: ";")) else { return nil }
         let fields = raw[..<semicolon].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
         guard fields.count >= 4,
-            let priority = Self.decimal(fields[0]), let sequence = Self.decimal(fields[1]),
-            let microseconds = Self.decimal(fields[2]), fields[3].count == 1
+            let priority = DecimalText.unsigned(fields[0]), let sequence = DecimalText.unsigned(fields[1]),
+            let microseconds = DecimalText.unsigned(fields[2]), fields[3].count == 1
         else { return nil }
         let body = raw[(semicolon + 1)...]
         let newline = body.firstIndex(of: UInt8(ascii: "\n"))
@@ -57,19 +57,6 @@ public struct KernelLogRecord: Equatable, Sendable {
 
     /// The text as a string, invalid UTF-8 replaced: for messages, never for matching.
     public var string: String { String(decoding: text, as: UTF8.self) }
-
-    static func decimal(_ digits: ArraySlice<UInt8>) -> UInt64? {
-        guard !digits.isEmpty, digits.count <= 20 else { return nil }
-        var value: UInt64 = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
-        }
-        return value
-    }
 
     /// `\xHH` → the byte; anything else, a lone backslash included, as it is.
     static func unescaped(_ escaped: ArraySlice<UInt8>) -> [UInt8] {

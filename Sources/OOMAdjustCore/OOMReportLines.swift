@@ -35,11 +35,11 @@ public struct OOMKillSummary: Equatable, Sendable {
         // The end is fixed: ",pid=N,uid=N". Whatever precedes ",pid=" belongs to the comm.
         let uidMarker = Array(",uid=".utf8)
         guard let uidRange = text[..<end].lastBytes(uidMarker),
-            let uid = decimal(text[uidRange.upperBound..<end]).flatMap(UInt32.init(exactly:))
+            let uid = DecimalText.unsigned(text[uidRange.upperBound..<end]).flatMap(UInt32.init(exactly:))
         else { return nil }
         let pidMarker = Array(",pid=".utf8)
         guard let pidRange = text[..<uidRange.lowerBound].lastBytes(pidMarker),
-            let pid = decimal(text[pidRange.upperBound..<uidRange.lowerBound]).flatMap(Int32.init(exactly:))
+            let pid = DecimalText.unsigned(text[pidRange.upperBound..<uidRange.lowerBound]).flatMap(Int32.init(exactly:))
         else { return nil }
         // ",task=COMM": the comm is at most 15 bytes, so the marker starts at most 15 bytes before
         // ",pid="; of the candidates in that window the earliest is taken, since a comm may itself hold
@@ -102,7 +102,7 @@ public struct KilledProcessLine: Equatable, Sendable {
         var index = range.upperBound
         let digitsStart = index
         while index < text.endIndex, isDigit(text[index]) { index += 1 }
-        guard let pid = decimal(text[digitsStart..<index]).flatMap(Int32.init(exactly:)),
+        guard let pid = DecimalText.unsigned(text[digitsStart..<index]).flatMap(Int32.init(exactly:)),
             text[index...].starts(with: " (".utf8)
         else { return nil }
         let commStart = index + 2
@@ -139,7 +139,7 @@ public struct KilledProcessLine: Equatable, Sendable {
                 negative = true
                 value = value.dropFirst()
             }
-            guard let number = decimal(value), number <= UInt64(Int.max) else { return nil }
+            guard let number = DecimalText.unsigned(value), number <= UInt64(Int.max) else { return nil }
             fields[String(decoding: token[..<colon], as: UTF8.self)] = negative ? -Int(number) : Int(number)
         }
         return fields["total-vm"] == nil || fields["anon-rss"] == nil || fields["file-rss"] == nil ? nil : fields
@@ -191,7 +191,7 @@ public struct OOMTaskRow: Equatable, Sendable {
     /// Parses a row given its header's columns.
     public init?(_ text: [UInt8], columns: [String]) {
         guard let open = text.firstIndex(of: UInt8(ascii: "[")), let close = text[open...].firstIndex(of: UInt8(ascii: "]")),
-            decimal(text[(open + 1)..<close].drop { $0 == UInt8(ascii: " ") }) != nil
+            DecimalText.unsigned(text[(open + 1)..<close].drop { $0 == UInt8(ascii: " ") }) != nil
         else { return nil }
         // Every column but the name is a number, right-aligned; the name follows the last one after
         // exactly one space and may itself begin with one.
@@ -203,7 +203,7 @@ public struct OOMTaskRow: Equatable, Sendable {
             if negative { index += 1 }
             let start = index
             while index < text.endIndex, isDigit(text[index]) { index += 1 }
-            guard let magnitude = decimal(text[start..<index]), magnitude <= UInt64(Int.max) else { return nil }
+            guard let magnitude = DecimalText.unsigned(text[start..<index]), magnitude <= UInt64(Int.max) else { return nil }
             values[column] = negative ? -Int(magnitude) : Int(magnitude)
         }
         guard index < text.endIndex, text[index] == UInt8(ascii: " "),
@@ -221,17 +221,6 @@ public struct OOMTaskRow: Equatable, Sendable {
 // MARK: Byte helpers
 
 func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-/// An unsigned decimal that is all digits; nil for anything else, empty included.
-func decimal<Bytes: Collection>(_ digits: Bytes) -> UInt64? where Bytes.Element == UInt8 {
-    guard !digits.isEmpty, digits.count <= 19 else { return nil }
-    var value: UInt64 = 0
-    for byte in digits {
-        guard isDigit(byte) else { return nil }
-        value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
-    }
-    return value
-}
 
 extension Collection where Element == UInt8, Index == Int {
     func firstBytes(_ pattern: [UInt8]) -> Range<Int>? {

@@ -1,6 +1,6 @@
 /// What the matcher and the trust policy may ask about a process. The comm is always at hand;
 /// everything else is read only when a rule needs it, so implementations read lazily and may cache.
-public protocol ProcessFacts {
+public protocol ProcessFacts: ~Copyable {
     var comm: Comm { get }
     /// The resolved `/proc/PID/exe`, with the kernel's ` (deleted)` suffix when the binary was replaced.
     mutating func executablePath() -> [UInt8]?
@@ -33,7 +33,7 @@ public protocol ProcessFacts {
     mutating func inHostPIDNamespace() -> Bool?
 }
 
-extension ProcessFacts {
+extension ProcessFacts where Self: ~Copyable {
     /// Basename of the executable, without ` (deleted)`.
     public mutating func executableName() -> [UInt8]? { executablePath().map(basename) }
 

@@ -19,7 +19,7 @@ public struct RuleSet: Sendable {
     /// after it. So a weaker protective rule cannot stand in for a refused one, and a process cannot
     /// dodge a later kill-first rule by wearing a protected name either. `sticky` is what the agent saw
     /// of the process since its last exec (a rename, loader injection).
-    public func verdict<Facts: ProcessFacts>(for process: inout Facts, sticky: StickyRefusal? = nil) -> Verdict {
+    public func verdict<Facts: ProcessFacts & ~Copyable>(for process: inout Facts, sticky: StickyRefusal? = nil) -> Verdict {
         var untrusted: (rule: Int, reason: TrustRefusal)?
         for index in candidates(for: process.comm) {
             let rule = rules[index]
@@ -48,7 +48,7 @@ public struct RuleSet: Sendable {
     }
 
     /// The index of the first rule matching the process, or nil (trust aside).
-    public func firstMatch<Facts: ProcessFacts>(for process: inout Facts) -> Int? {
+    public func firstMatch<Facts: ProcessFacts & ~Copyable>(for process: inout Facts) -> Int? {
         candidates(for: process.comm).first { evaluate($0, &process) == .matches }
     }
 
@@ -59,14 +59,14 @@ public struct RuleSet: Sendable {
     }
 
     /// Every rule with whether it matches, and the verdict: the answer to "why wasn't my rule applied?".
-    public func explain<Facts: ProcessFacts>(_ process: inout Facts, sticky: StickyRefusal? = nil) -> (evaluations: [RuleMatch], verdict: Verdict) {
+    public func explain<Facts: ProcessFacts & ~Copyable>(_ process: inout Facts, sticky: StickyRefusal? = nil) -> (evaluations: [RuleMatch], verdict: Verdict) {
         let evaluations = rules.indices.map { evaluate($0, &process) }
         return (evaluations, verdict(for: &process, sticky: sticky))
     }
 
     /// Whether rule `index` matches: the name first (cheap, and false for almost every process), then
     /// each qualifier, reading only the facts that one needs.
-    public func evaluate<Facts: ProcessFacts>(_ index: Int, _ process: inout Facts) -> RuleMatch {
+    public func evaluate<Facts: ProcessFacts & ~Copyable>(_ index: Int, _ process: inout Facts) -> RuleMatch {
         let rule = rules[index]
         guard Self.nameMayMatch(rule.name, process.comm) else { return .nameDiffers }
         if case .long(_, let full) = rule.name {
@@ -116,7 +116,7 @@ public struct RuleSet: Sendable {
         case unreadable
     }
 
-    static func holds<Facts: ProcessFacts>(_ qualifier: Qualifier, _ process: inout Facts) -> QualifierOutcome {
+    static func holds<Facts: ProcessFacts & ~Copyable>(_ qualifier: Qualifier, _ process: inout Facts) -> QualifierOutcome {
         func outcome(_ value: Bool?) -> QualifierOutcome { value.map { $0 ? .holds : .fails } ?? .unreadable }
         switch qualifier {
         case .exe(let pattern):

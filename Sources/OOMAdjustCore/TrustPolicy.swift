@@ -16,7 +16,7 @@ public struct TrustPolicy: Sendable, Equatable {
 
     /// Whether the process may have the rule's protective value. `sticky` is what the agent has seen of
     /// it since its last exec (a rename, loader injection), which its current facts may no longer show.
-    public func judge<Facts: ProcessFacts>(_ rule: Rule, _ process: inout Facts, sticky: StickyRefusal? = nil) -> TrustJudgement {
+    public func judge<Facts: ProcessFacts & ~Copyable>(_ rule: Rule, _ process: inout Facts, sticky: StickyRefusal? = nil) -> TrustJudgement {
         // A renamed process is trusted by no name, not even one the administrator said to trust; only
         // exe= vouches for what it runs.
         if sticky == .renamed && !rule.namesExecutable { return .refused(.renamedSinceExec) }
@@ -68,7 +68,7 @@ extension TrustPolicy {
     /// The symlink in a system directory (`SystemDirectories`), in the host's view, that is named as the
     /// process's comm, owned by root, and leads to the file the process runs; nil when there is none.
     /// Such a link is how distributions keep an old name working (`/usr/sbin/mysqld` -> `mariadbd`).
-    public func vouchingSymlink<Facts: ProcessFacts>(for running: ExecutableFile, _ process: inout Facts) -> [UInt8]? {
+    public func vouchingSymlink<Facts: ProcessFacts & ~Copyable>(for running: ExecutableFile, _ process: inout Facts) -> [UInt8]? {
         let name = process.comm.bytes
         guard !name.isEmpty, !name.contains(UInt8(ascii: "/")) else { return nil }
         let privateDirectories = process.hostSubdirectories(of: SystemDirectories.parentOfPrivateDirectories).map {
@@ -84,7 +84,7 @@ extension TrustPolicy {
     }
 
     /// `vouchingSymlink` for whatever the process runs.
-    public func vouchingSymlink<Facts: ProcessFacts>(_ process: inout Facts) -> [UInt8]? {
+    public func vouchingSymlink<Facts: ProcessFacts & ~Copyable>(_ process: inout Facts) -> [UInt8]? {
         guard let running = process.executableFile() else { return nil }
         return vouchingSymlink(for: running, &process)
     }

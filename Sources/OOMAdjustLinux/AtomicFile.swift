@@ -23,13 +23,16 @@ public enum AtomicFile {
     public static func replace(path: String, with contents: String, mode: mode_t = 0o644) throws(Errno) {
         let temporary = temporaryPath(for: path)
         // A file left by a crash (or anything else squatting on the name) goes first.
-        if unlink(temporary) != 0 && errno != ENOENT { throw Errno(rawValue: errno) }
+        switch nothingOrErrno({ unlink(temporary) }) {
+        case .success, .failure(.noSuchFileOrDirectory): break
+        case .failure(let error): throw error
+        }
         let fd = try valueOrErrno {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode)
         }.get()
         var closed = false
         defer {
-            if !closed { close(fd) }
+            if !closed { closeDescriptor(fd) }
         }
         do throws(Errno) {
             try nothingOrErrno { fchmod(fd, mode) }.get()
@@ -52,7 +55,8 @@ public enum AtomicFile {
             try nothingOrErrno(retryOnInterrupt: false) { close(fd) }.get()
             try nothingOrErrno { rename(temporary, path) }.get()
         } catch {
-            unlink(temporary)
+            // The first failure is the one to report; a failed clean-up leaves only a hidden file.
+            _ = nothingOrErrno { unlink(temporary) }
             throw error
         }
     }

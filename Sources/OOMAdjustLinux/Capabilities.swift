@@ -9,7 +9,7 @@ public enum Capabilities {
     /// Whether capability number `capability` is in this process's effective set (`CapEff:` of
     /// /proc/self/status, read once per call; no libcap). nil when it cannot be read.
     public static func isEffective(_ capability: Int) -> Bool? {
-        guard let status = readSmallFile(AT_FDCWD, "/proc/self/status", limit: 8192),
+        guard let status = (try? readFilePrefix(AT_FDCWD, "/proc/self/status", limit: 8192).get()),
             let field = field(in: status, after: Array("\nCapEff:".utf8)),
             let mask = UInt64(String(decoding: field, as: UTF8.self), radix: 16)
         else { return nil }

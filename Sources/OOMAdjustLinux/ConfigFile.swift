@@ -35,9 +35,9 @@ public enum ConfigFile {
         func failure(_ message: String) -> Result<[UInt8], ConfigDiagnostic> {
             .failure(ConfigDiagnostic(.error, path: path, line: nil, message))
         }
-        defer { close(fd) }
+        defer { closeDescriptor(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return failure("cannot stat: \(Errno(rawValue: errno))") }
+        if case .failure(let error) = nothingOrErrno({ fstat(fd, &info) }) { return failure("cannot stat: \(error)") }
         guard info.st_mode & S_IFMT == S_IFREG else { return failure("not a regular file") }
         // On the opened file, so that what is checked is what is read.
         if let untrusted = trustProblem(info, path: path) { return .failure(untrusted) }
@@ -45,25 +45,11 @@ public enum ConfigFile {
         guard info.st_size <= limit else {
             return failure("file is \(info.st_size) bytes; a config may be at most \(limit) bytes")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var total = 0
-        while true {
-            // Read one byte past the expected size to notice a file that grew after fstat.
-            let count = bytes.withUnsafeMutableBytes { raw in
-                valueOrErrno { Glibc.read(fd, raw.baseAddress! + total, raw.count - total) }
-            }
-            switch count {
-            case .failure(let error): return failure("cannot read: \(error)")
-            case .success(0):
-                bytes.removeSubrange(total...)
-                return .success(bytes)
-            case .success(let read):
-                total += read
-                if total == bytes.count {
-                    if total > limit { return failure("file grew past \(limit) bytes while being read") }
-                    bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count) + 1)
-                }
-            }
+        // Sized by fstat, and one byte past it, to notice a file that grew after fstat.
+        switch readToEnd(fd, limit: limit, expectedSize: Int(info.st_size)) {
+        case .success(let bytes): return .success(bytes)
+        case .failure(.unreadable(let error)): return failure("cannot read: \(error)")
+        case .failure(.longerThan): return failure("file grew past \(limit) bytes while being read")
         }
     }
 
@@ -71,8 +57,8 @@ public enum ConfigFile {
     /// can be swapped in between the check and the use. nil when it may be trusted.
     public static func checkTrust(descriptor: CInt, path: String) -> ConfigDiagnostic? {
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            return ConfigDiagnostic(.error, path: path, line: nil, "cannot stat: \(Errno(rawValue: errno))")
+        if case .failure(let error) = nothingOrErrno({ fstat(descriptor, &info) }) {
+            return ConfigDiagnostic(.error, path: path, line: nil, "cannot stat: \(error)")
         }
         return trustProblem(info, path: path)
     }

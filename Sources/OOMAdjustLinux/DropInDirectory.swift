@@ -19,38 +19,42 @@ public enum DropInDirectory {
     /// directory that was checked and listed (openat, no symlinks, no FIFOs). A missing directory has
     /// no drop-ins; a directory that cannot be opened, trusted or listed is an error naming the path.
     public static func read(in path: String) -> Result<[File], ConfigDiagnostic> {
+        let directory: DirectoryStream
+        do {
+            directory = try DirectoryStream(path: path)
+        } catch {
+            if error == .noSuchFileOrDirectory { return .success([]) }
+            return .failure(ConfigDiagnostic(.error, path: path, line: nil, error == .notDirectory ? "not a directory" : "cannot open: \(error)"))
+        }
+        return read(directory, path: path)
+    }
+
+    /// Checks, lists and reads an opened drop-in directory.
+    private static func read(_ directory: borrowing DirectoryStream, path: String) -> Result<[File], ConfigDiagnostic> {
         func failure(_ message: String) -> Result<[File], ConfigDiagnostic> {
             .failure(ConfigDiagnostic(.error, path: path, line: nil, message))
         }
-        guard let directory = opendir(path) else {
-            let error = Errno(rawValue: errno)
-            if error == .noSuchFileOrDirectory { return .success([]) }
-            return failure(error == .notDirectory ? "not a directory" : "cannot open: \(error)")
-        }
-        defer { closedir(directory) }
-        // Whoever may add a file here decides OOM fates too: the directory must pass the same StrictModes
-        // check as the files, on the descriptor being listed.
-        let descriptor = dirfd(directory)
-        if let untrusted = ConfigFile.checkTrust(descriptor: descriptor, path: path) { return .failure(untrusted) }
-        var names: [[UInt8]] = []
-        while true {
-            // readdir returns NULL at the end and on an error alike; only errno tells them apart.
-            errno = 0
-            guard let entry = readdir(directory) else {
-                if errno != 0 { return failure("cannot list: \(Errno(rawValue: errno))") }
-                break
+        return directory.withDescriptor { descriptor in
+            // Whoever may add a file here decides OOM fates too: the directory must pass the same
+            // StrictModes check as the files, on the descriptor being listed.
+            if let untrusted = ConfigFile.checkTrust(descriptor: descriptor, path: path) { return .failure(untrusted) }
+            var names: [[UInt8]]
+            switch directory.entries() {
+            // An error part-way is not the end of the directory: a drop-in missed would change the rules.
+            case .failure(let error): return failure("cannot list: \(error)")
+            case .success(let entries):
+                // Editors' and package managers' leftovers (`x.conf~`, `x.conf.dpkg-old`) do not end in .conf.
+                names = entries.map(\.name).filter { name in
+                    name.count > 5 && name.suffix(5).elementsEqual(".conf".utf8) && name.first != UInt8(ascii: ".")
+                }
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            // Editors' and package managers' leftovers (`x.conf~`, `x.conf.dpkg-old`) do not end in .conf.
-            guard name.count > 5, name.suffix(5).elementsEqual(".conf".utf8), name.first != UInt8(ascii: ".") else { continue }
-            names.append(name)
+            names.sort { $0.lexicographicallyPrecedes($1) }
+            let prefix = path.hasSuffix("/") ? path : path + "/"
+            return .success(
+                names.map { name in
+                    let filePath = prefix + String(decoding: name, as: UTF8.self)
+                    return File(path: filePath, contents: ConfigFile.read(named: name, in: descriptor, path: filePath))
+                })
         }
-        names.sort { $0.lexicographicallyPrecedes($1) }
-        let prefix = path.hasSuffix("/") ? path : path + "/"
-        return .success(
-            names.map { name in
-                let filePath = prefix + String(decoding: name, as: UTF8.self)
-                return File(path: filePath, contents: ConfigFile.read(named: name, in: descriptor, path: filePath))
-            })
     }
 }

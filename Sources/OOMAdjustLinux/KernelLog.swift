@@ -24,7 +24,7 @@ public final class KernelLog {
             do {
                 try nothingOrErrno { lseek(fileDescriptor, 0, SEEK_END) }.get()
             } catch {
-                close(fileDescriptor)
+                closeDescriptor(fileDescriptor)
                 buffer.deallocate()
                 throw error
             }
@@ -32,7 +32,7 @@ public final class KernelLog {
     }
 
     deinit {
-        close(fileDescriptor)
+        closeDescriptor(fileDescriptor)
         buffer.deallocate()
     }
 

@@ -4,7 +4,7 @@ import OOMAdjustCore
 
 /// ProcessFacts read lazily from an open `/proc/PID` directory, which must outlive it. Each fact is read
 /// at most once; a fact that cannot be read (the process exited, or hides it) is nil.
-public struct LiveProcessFacts: ProcessFacts {
+public struct LiveProcessFacts: ProcessFacts, ~Copyable {
     let directory: CInt
     let procRoot: ProcRoot
     public let comm: Comm
@@ -36,8 +36,10 @@ public struct LiveProcessFacts: ProcessFacts {
     public mutating func executablePath() -> [UInt8]? {
         if let cached = executable { return cached }
         let value = withUnsafeTemporaryAllocation(byteCount: Int(PATH_MAX), alignment: 1) { buffer -> [UInt8]? in
-            let count = readlinkat(directory, "exe", buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            return count > 0 ? Array(UnsafeRawBufferPointer(rebasing: buffer[..<count])) : nil
+            let target = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            guard case .success(let count) = valueOrErrno({ readlinkat(directory, "exe", target, buffer.count) }), count > 0
+            else { return nil }
+            return Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         executable = .some(value)
         return value
@@ -48,7 +50,11 @@ public struct LiveProcessFacts: ProcessFacts {
         var info = Glibc.stat()
         // Following the exe link reaches the inode the process runs, even when its path was replaced or
         // leads to another file in the agent's (or the host's) view.
-        let value = fstatat(directory, "exe", &info, 0) == 0 ? ExecutableFile(info) : nil
+        let value: ExecutableFile? =
+            switch nothingOrErrno({ fstatat(directory, "exe", &info, 0) }) {
+            case .success: ExecutableFile(info)
+            case .failure: nil
+            }
         file = .some(value)
         return value
     }
@@ -64,9 +70,9 @@ public struct LiveProcessFacts: ProcessFacts {
     public mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
         // The process's root as it sees it, in its own mount namespace: lookups from it cross that
         // namespace's mounts.
-        let root = openat(directory, "root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { return .unreadable }
-        defer { close(root) }
+        guard case .success(let root) = valueOrErrno({ openat(directory, "root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) })
+        else { return .unreadable }
+        defer { closeDescriptor(root) }
         return lookUp(path, under: root)
     }
 
@@ -99,9 +105,9 @@ public struct LiveProcessFacts: ProcessFacts {
     public mutating func realUID() -> UInt32? {
         if let cached = uid { return cached }
         // "Uid:\t<real>\t<effective>\t<saved>\t<fs>"
-        let value = readSmallFile(directory, "status", limit: 4096).flatMap { status -> UInt32? in
+        let value = (try? readFilePrefix(directory, "status", limit: 4096).get()).flatMap { status -> UInt32? in
             guard let line = field(in: status, after: Array("\nUid:".utf8)) else { return nil }
-            return UInt32(String(decoding: line.prefix { $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: " ") }, as: UTF8.self))
+            return DecimalText.unsigned(line.prefix { $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: " ") }).flatMap(UInt32.init(exactly:))
         }
         uid = .some(value)
         return value
@@ -109,7 +115,7 @@ public struct LiveProcessFacts: ProcessFacts {
 
     public mutating func cgroupPath() -> [UInt8]? {
         if let cached = cgroup { return cached }
-        let value = readSmallFile(directory, "cgroup", limit: 8192).flatMap { text -> [UInt8]? in
+        let value = (try? readFilePrefix(directory, "cgroup", limit: 8192).get()).flatMap { text -> [UInt8]? in
             let newline = Array("\n".utf8)
             let all = newline + text
             // The unified hierarchy's line is "0::PATH"; systemd's v1 tree is "N:name=systemd:PATH".
@@ -141,7 +147,7 @@ public struct LiveProcessFacts: ProcessFacts {
     /// `/proc/PID/stat`: parent, state, threads, start time.
     public mutating func processStat() -> ProcessStat? {
         if let cached = stat { return cached }
-        let value = readSmallFile(directory, "stat", limit: 1024).flatMap(ProcessStat.init)
+        let value = (try? readFilePrefix(directory, "stat", limit: 1024).get()).flatMap(ProcessStat.init)
         stat = .some(value)
         return value
     }
@@ -151,24 +157,4 @@ extension ExecutableFile {
     init(_ info: stat) {
         self.init(ownerUID: info.st_uid, mode: info.st_mode, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
-}
-
-/// Looks an absolute `path` up as if `root` were the file system's root (openat2 RESOLVE_IN_ROOT), so
-/// neither an absolute symlink nor `..` leads out of it, and stats what it finds without opening it.
-func lookUp(_ path: [UInt8], under root: CInt) -> FileLookup {
-    var relative = path[...]
-    while relative.first == UInt8(ascii: "/") { relative = relative.dropFirst() }
-    guard !relative.contains(0) else { return .missing }
-    // Bytes, not a String: a path need not be UTF-8.
-    let name = (relative.isEmpty ? [UInt8(ascii: ".")] : Array(relative)).map { CChar(bitPattern: $0) } + [0]
-    var fd = CNetlink_open_in_root(root, name, CNetlink_O_PATH | O_CLOEXEC)
-    if fd < 0 && errno == ENOSYS {
-        // Before Linux 5.6: a plain openat, whose absolute symlinks resolve against the agent's own root.
-        fd = openat(root, name, CNetlink_O_PATH | O_CLOEXEC)
-    }
-    guard fd >= 0 else { return errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { return .unreadable }
-    return .found(ExecutableFile(info))
 }

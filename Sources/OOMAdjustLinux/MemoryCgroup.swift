@@ -121,8 +121,11 @@ public struct MemoryCgroup: Sendable, Equatable {
         var pending = [directory]
         while let next = pending.popLast() {
             // A cgroup removed during the walk took its processes with it: not an error below the top.
-            guard let procs = Self.readText(next + "/cgroup.procs", limit: 1 << 26) else {
-                if next == directory { throw Errno(rawValue: errno == 0 ? ENOENT : errno) }
+            let procs: String
+            switch readFilePrefix(AT_FDCWD, next + "/cgroup.procs", limit: 1 << 26) {
+            case .success(let bytes): procs = String(decoding: bytes, as: UTF8.self)
+            case .failure(let error):
+                if next == directory { throw error }
                 continue
             }
             for line in procs.split(separator: "\n") { if let pid = Int32(line) { seen.insert(pid) } }
@@ -132,17 +135,8 @@ public struct MemoryCgroup: Sendable, Equatable {
     }
 
     static func subdirectories(of path: String) -> [String] {
-        guard let stream = opendir(path) else { return [] }
-        defer { closedir(stream) }
-        var found: [String] = []
-        while let entry = readdir(stream) {
-            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { found.append(path + "/" + name) }
-        }
-        return found
+        guard let stream = try? DirectoryStream(path: path), case .success(let entries) = stream.entries() else { return [] }
+        return entries.filter(\.isDirectory).map { path + "/" + String(decoding: $0.name, as: UTF8.self) }
     }
 
     // MARK: Limits
@@ -179,30 +173,20 @@ public struct MemoryCgroup: Sendable, Equatable {
 
     // MARK: Files
 
+    /// The first `limit` bytes of the file at `path`, as text; nil when it cannot be read.
     static func readText(_ path: String, limit: Int) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count < limit {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        (try? readFilePrefix(AT_FDCWD, path, limit: limit).get()).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
-    }
+    static func isDirectory(_ path: String) -> Bool { fileType(path) == S_IFDIR }
 
-    static func isFile(_ path: String) -> Bool {
+    static func isFile(_ path: String) -> Bool { fileType(path) == S_IFREG }
+
+    /// stat(2)'s S_IFMT bits for `path`, nil when it cannot be stat'ed.
+    private static func fileType(_ path: String) -> mode_t? {
         var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        guard case .success = nothingOrErrno({ stat(path, &info) }) else { return nil }
+        return info.st_mode & S_IFMT
     }
 }
 
@@ -242,12 +226,7 @@ public struct SystemMemory: Sendable, Equatable {
 extension ProcRoot {
     /// The machine's memory, from `meminfo` in this /proc.
     public func systemMemory() throws(Errno) -> SystemMemory {
-        let fd = try valueOrErrno { openat(descriptor, "meminfo", O_RDONLY | O_CLOEXEC) }.get()
-        defer { close(fd) }
-        let text = try withUnsafeTemporaryAllocation(byteCount: 8192, alignment: 8) { buffer throws(Errno) in
-            let count = try valueOrErrno { read(fd, buffer.baseAddress!, buffer.count) }.get()
-            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
-        }
+        let text = String(decoding: try readFilePrefix(descriptor, "meminfo", limit: 8192).get(), as: UTF8.self)
         guard let memory = SystemMemory(meminfo: text, pageKiB: Int(sysconf(Int32(_SC_PAGESIZE))) / 1024) else {
             throw Errno.illegalByteSequence
         }

@@ -1,4 +1,5 @@
 import Glibc
+import OOMAdjustCore
 
 /// Which PID namespace a process is in, for the kubelet/agent split: a process in another PID
 /// namespace than the host's belongs to a container, whose runtime sets its oom_score_adj (kubelet does
@@ -17,16 +18,12 @@ enum PIDNamespace {
     /// file on every matched process's path to its write.
     static func inode(under directory: CInt, _ path: UnsafePointer<CChar>) -> UInt64? {
         withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer -> UInt64? in
-            let count = readlinkat(directory, path, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            guard count > 6 else { return nil }
+            let target = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            guard case .success(let count) = valueOrErrno({ readlinkat(directory, path, target, buffer.count) }), count > 6
+            else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             guard text.starts(with: "pid:[".utf8), text.last == UInt8(ascii: "]") else { return nil }
-            var value: UInt64 = 0
-            for byte in text.dropFirst(5).dropLast() {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
-            }
-            return value
+            return DecimalText.unsigned(text.dropFirst(5).dropLast())
         }
     }
 

@@ -54,14 +54,17 @@ public final class ProcConnector {
     public private(set) var receiveBufferBytes: Int = 0
 
     public init(receiveBufferBytes: Int32 = defaultReceiveBufferBytes) throws(ProcConnectorError) {
-        guard let socket = CNetlink_open() else { throw .open(Errno(rawValue: errno)) }
-        self.socket = socket
+        switch pointerOrErrno({ CNetlink_open() }) {
+        case .success(let socket): self.socket = socket
+        case .failure(let error): throw .open(error)
+        }
         fileDescriptor = CNetlink_fd(socket)
-        let effective = CNetlink_set_receive_buffer(fileDescriptor, receiveBufferBytes)
-        self.receiveBufferBytes = Int(max(effective, 0))
+        // A buffer the kernel would not resize is still a buffer: its size is reported as 0, unknown.
+        let effective = valueOrErrno { CNetlink_set_receive_buffer(fileDescriptor, receiveBufferBytes) }
+        self.receiveBufferBytes = Int((try? effective.get()) ?? 0)
     }
 
-    deinit { CNetlink_close(socket) }
+    deinit { _ = nothingOrErrno(retryOnInterrupt: false) { CNetlink_close(socket) } }
 
     /// Subscribes and waits for the kernel's ack, which proves the subscription took: without the
     /// needed privileges the kernel either acks with EPERM or (outside the initial namespaces) stays
@@ -69,11 +72,11 @@ public final class ProcConnector {
     /// to exec, process forks and main-thread renames.
     public func subscribe(timeoutMilliseconds: Int32 = 2000) throws(ProcConnectorError) {
         let seq = UInt32(truncatingIfNeeded: getpid()) &* 2_654_435_761 &+ UInt32(truncatingIfNeeded: monotonicNanoseconds())
-        guard CNetlink_send_mcast_op(socket, CNetlink_MCAST_LISTEN, seq) == 0 else {
-            throw .subscribe(Errno(rawValue: errno))
+        if case .failure(let error) = nothingOrErrno({ CNetlink_send_mcast_op(socket, CNetlink_MCAST_LISTEN, seq) }) {
+            throw .subscribe(error)
         }
-        if CNetlink_wait_for_ack(socket, seq, timeoutMilliseconds) != 0 {
-            let error = Errno(rawValue: errno)
+        // The shim waits out interruptions itself, against its deadline.
+        if case .failure(let error) = nothingOrErrno(retryOnInterrupt: false, { CNetlink_wait_for_ack(socket, seq, timeoutMilliseconds) }) {
             switch error {
             case .timedOut: throw .noAcknowledgement(milliseconds: Int(timeoutMilliseconds))
             case .notPermitted, .permissionDenied: throw .notPermitted
@@ -82,28 +85,30 @@ public final class ProcConnector {
         }
         // The ack is itself an event the kernel-side filter would drop, hence plain subscribe first.
         // Kernels before 6.6 ignore this 8-byte form; the socket filter below does the work there.
-        _ = CNetlink_send_mcast_filter(socket, CNetlink_MCAST_LISTEN, Self.eventMask, seq &+ 2)
-        if CNetlink_attach_event_filter(fileDescriptor) != 0 {
-            throw .subscribe(Errno(rawValue: errno))
+        _ = nothingOrErrno { CNetlink_send_mcast_filter(socket, CNetlink_MCAST_LISTEN, Self.eventMask, seq &+ 2) }
+        if case .failure(let error) = nothingOrErrno({ CNetlink_attach_event_filter(fileDescriptor) }) {
+            throw .subscribe(error)
         }
     }
 
     /// Tells the kernel to stop sending; it stops counting this listener too.
     public func unsubscribe() {
-        _ = CNetlink_send_mcast_op(socket, CNetlink_MCAST_IGNORE, 0)
+        _ = nothingOrErrno { CNetlink_send_mcast_op(socket, CNetlink_MCAST_IGNORE, 0) }
     }
 
     /// Drains up to `batch.capacity` queued datagrams without blocking.
     public func receive(into batch: DatagramBatch) throws(Errno) -> ReceiveOutcome {
-        let count = CNetlink_receive_batch(
-            fileDescriptor, batch.buffer.baseAddress!, Int(CNetlink_DATAGRAM_MAX), UInt32(batch.capacity),
-            batch.datagrams.baseAddress!)
-        if count >= 0 { return count == 0 ? .empty : .datagrams(Int(count)) }
-        let error = Errno(rawValue: errno)
-        switch error {
-        case .resourceTemporarilyUnavailable, .interrupted: return .empty
-        case .noBufferSpace: return .overflow
-        default: throw error
+        // Not retried on EINTR: the loop polls again, and an interruption is as good as an empty queue.
+        let received = valueOrErrno(retryOnInterrupt: false) {
+            CNetlink_receive_batch(
+                fileDescriptor, batch.buffer.baseAddress!, Int(CNetlink_DATAGRAM_MAX), UInt32(batch.capacity),
+                batch.datagrams.baseAddress!)
+        }
+        switch received {
+        case .success(let count): return count == 0 ? .empty : .datagrams(Int(count))
+        case .failure(.resourceTemporarilyUnavailable), .failure(.interrupted): return .empty
+        case .failure(.noBufferSpace): return .overflow
+        case .failure(let error): throw error
         }
     }
 }
@@ -131,9 +136,10 @@ public final class DatagramBatch {
         if meta.truncated != 0 { return .malformed(.badMessage) }
         var event = CNetlink_event()
         let slot = buffer.baseAddress! + index * Int(CNetlink_DATAGRAM_MAX)
-        guard CNetlink_decode(slot, Int(meta.length), meta.sender_port, &event) == 0 else {
-            let error = Errno(rawValue: errno)
-            return error == .notPermitted ? .foreign : .malformed(error)
+        switch nothingOrErrno(retryOnInterrupt: false, { CNetlink_decode(slot, Int(meta.length), meta.sender_port, &event) }) {
+        case .success: break
+        case .failure(.notPermitted): return .foreign
+        case .failure(let error): return .malformed(error)
         }
         return ProcessEvent(decoded: event).map(DatagramContent.event) ?? .ignored
     }

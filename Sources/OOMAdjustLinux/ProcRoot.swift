@@ -34,8 +34,8 @@ public final class ProcRoot {
     }
 
     deinit {
-        close(descriptor)
-        if hostRoot >= 0 { close(hostRoot) }
+        closeDescriptor(descriptor)
+        if hostRoot >= 0 { closeDescriptor(hostRoot) }
         entries.deallocate()
     }
 
@@ -46,18 +46,24 @@ public final class ProcRoot {
     }
 
     /// Whether some process (or zombie) has `pid` now: kill(pid, 0), which needs no /proc read.
-    public func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
+    public func exists(_ pid: Int32) -> Bool {
+        // EPERM: it exists, and belongs to someone this process may not signal.
+        switch nothingOrErrno({ kill(pid, 0) }) {
+        case .failure(.noSuchProcess): return false
+        case .success, .failure: return true
+        }
+    }
 
     /// The symlink at an absolute `path` in the host's view (its own owner, and what it leads to); nil
     /// when there is no symlink there.
     public func hostSymlink(at path: [UInt8]) -> HostSymlink? {
         guard hostRoot >= 0, let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        let directory = openInHostRoot(Array(path[..<slash]), flags: CNetlink_O_PATH | O_DIRECTORY)
-        guard directory >= 0 else { return nil }
-        defer { close(directory) }
+        guard case .success(let directory) = openInRoot(hostRoot, absolutePath: Array(path[..<slash]), flags: CNetlink_O_PATH | O_DIRECTORY)
+        else { return nil }
+        defer { closeDescriptor(directory) }
         var link = stat()
         let name = Array(path[(slash + 1)...]).map { CChar(bitPattern: $0) } + [0]
-        guard fstatat(directory, name, &link, AT_SYMLINK_NOFOLLOW) == 0, link.st_mode & S_IFMT == S_IFLNK,
+        guard case .success = nothingOrErrno({ fstatat(directory, name, &link, AT_SYMLINK_NOFOLLOW) }), link.st_mode & S_IFMT == S_IFLNK,
             case .found(let target) = lookUp(path, under: hostRoot)
         else { return nil }
         return HostSymlink(ownerUID: link.st_uid, target: target)
@@ -68,35 +74,16 @@ public final class ProcRoot {
         hostDirectoryEntries(of: path).compactMap { $0.isDirectory ? $0.name : nil }
     }
 
-    /// The entries of the directory at an absolute `path` in the host's view, but `.` and `..`.
+    /// The entries of the directory at an absolute `path` in the host's view, but `.` and `..`; none when
+    /// it cannot be opened or listed.
     public func hostDirectoryEntries(of path: [UInt8]) -> [(name: [UInt8], isDirectory: Bool)] {
-        let fd = openInHostRoot(path, flags: O_RDONLY | O_DIRECTORY)
-        guard fd >= 0, let directory = fdopendir(fd) else {
-            if fd >= 0 { close(fd) }
-            return []
-        }
-        defer { closedir(directory) }
-        var entries: [(name: [UInt8], isDirectory: Bool)] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            guard name != [UInt8(ascii: ".")], name != [UInt8(ascii: "."), UInt8(ascii: ".")] else { continue }
-            entries.append((name, Int32(entry.pointee.d_type) == DT_DIR))
-        }
-        return entries
+        guard hostRoot >= 0, case .success(let fd) = openInRoot(hostRoot, absolutePath: path, flags: O_RDONLY | O_DIRECTORY),
+            let directory = try? DirectoryStream(adopting: fd), case .success(let entries) = directory.entries()
+        else { return [] }
+        return entries.map { ($0.name, $0.isDirectory) }
     }
 
-    /// Opens an absolute `path` of the host's file system, confined to it.
-    private func openInHostRoot(_ path: [UInt8], flags: CInt) -> CInt {
-        guard hostRoot >= 0 else { return -1 }
-        var relative = path[...]
-        while relative.first == UInt8(ascii: "/") { relative = relative.dropFirst() }
-        let name = (relative.isEmpty ? [UInt8(ascii: ".")] : Array(relative)).map { CChar(bitPattern: $0) } + [0]
-        let fd = CNetlink_open_in_root(hostRoot, name, flags | O_CLOEXEC)
-        if fd < 0 && errno == ENOSYS { return openat(hostRoot, name, flags | O_CLOEXEC) }
-        return fd
-    }
-
-    /// Opens `/proc/PID/comm` by path: one open, no directory descriptor, for a first look at the name.
+    /// openat(proc, "PID/comm"): `/proc/PID/comm` by path, one open, no directory descriptor, for a first look at the name.
     /// The descriptor is bound to the process like any /proc file (see `ProcessFile`).
     public func openComm(of pid: Int32) throws(Errno) -> ProcessFile {
         try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
@@ -133,15 +120,12 @@ public final class ProcRoot {
 
     /// The PID a `/proc` entry names, or nil for `self`, `sys` and the other non-process entries.
     static func pid(named name: UnsafeRawPointer) -> Int32? {
-        var value: Int32 = 0
-        var index = 0
-        while true {
-            let byte = name.load(fromByteOffset: index, as: UInt8.self)
-            if byte == 0 { break }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), index < 10 else { return nil }
-            value = value &* 10 &+ Int32(byte - UInt8(ascii: "0"))
-            index += 1
-        }
-        return index > 0 && value > 0 ? value : nil
+        let length = strlen(name.assumingMemoryBound(to: CChar.self))
+        // Digits only: a sign is no part of a pid's name.
+        guard length > 0, name.load(as: UInt8.self) != UInt8(ascii: "+"),
+            let value = DecimalText.unsigned(UnsafeRawBufferPointer(start: name, count: length)),
+            value > 0, value <= UInt64(Int32.max)
+        else { return nil }
+        return Int32(value)
     }
 }

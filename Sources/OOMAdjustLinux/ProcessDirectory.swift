@@ -26,14 +26,14 @@ public struct ProcessDirectory: ~Copyable {
         descriptor = try result.get()
     }
 
-    deinit { close(descriptor) }
+    deinit { closeDescriptor(descriptor) }
 
     /// Reads `comm` (what `ps -o comm` shows: the main thread's name, at most 15 bytes).
     public func readComm() throws(Errno) -> Comm {
         try ProcessFile(openedAt: descriptor, "comm", flags: O_RDONLY).readComm()
     }
 
-    /// Opens `oom_score_adj`, for reading, or for reading and then writing through the same descriptor.
+    /// openat(directory, "oom_score_adj"), for reading, or for reading and then writing through the same descriptor.
     public func openOOMScore(writable: Bool) throws(Errno) -> ProcessFile {
         try ProcessFile(openedAt: descriptor, "oom_score_adj", flags: writable ? O_RDWR : O_RDONLY)
     }
@@ -48,8 +48,13 @@ public struct ProcessDirectory: ~Copyable {
         try openOOMScore(writable: true).writeOOMScore(score)
     }
 
-    /// The facts the matcher may ask for, read from this directory on demand.
-    public func facts(comm: Comm, procRoot: ProcRoot) -> LiveProcessFacts {
-        LiveProcessFacts(directory: descriptor, procRoot: procRoot, comm: comm)
+    /// Calls `body` with the facts the matcher may ask for, read from this directory on demand. The
+    /// facts hold this directory's descriptor: lent to `body` while this directory is borrowed, they
+    /// cannot outlive it (LiveProcessFacts is noncopyable and made nowhere else).
+    public borrowing func withFacts<Result, Failure: Error>(
+        comm: Comm, procRoot: ProcRoot, _ body: (inout LiveProcessFacts) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var facts = LiveProcessFacts(directory: descriptor, procRoot: procRoot, comm: comm)
+        return try body(&facts)
     }
 }

@@ -14,14 +14,14 @@ public struct ProcessFile: ~Copyable {
         descriptor = try valueOrErrno { openat(directory, name, flags | O_CLOEXEC) }.get()
     }
 
-    deinit { close(descriptor) }
+    deinit { closeDescriptor(descriptor) }
 
     /// The whole content, as far as `buffer` holds it: these files are produced whole by one read.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         try valueOrErrno { pread(descriptor, buffer.baseAddress!, buffer.count, 0) }.get()
     }
 
-    /// For `comm`: the main thread's name, at most 15 bytes. The kernel ends it with one newline, and
+    /// pread(2) of `comm`: the main thread's name, at most 15 bytes. The kernel ends it with one newline, and
     /// only that one is not part of it: a name may hold newlines of its own.
     public func readComm() throws(Errno) -> Comm {
         try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer throws(Errno) in
@@ -31,7 +31,7 @@ public struct ProcessFile: ~Copyable {
         }
     }
 
-    /// For `oom_score_adj`.
+    /// pread(2) of `oom_score_adj`; EILSEQ when its text is no value.
     public func readOOMScore() throws(Errno) -> OOMScore {
         try withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { buffer throws(Errno) in
             let count = try read(into: buffer)
@@ -42,7 +42,7 @@ public struct ProcessFile: ~Copyable {
         }
     }
 
-    /// For `oom_score_adj` opened writable. EACCES means the value is below the process's floor and this
+    /// write(2) to `oom_score_adj` opened writable. EACCES means the value is below the process's floor and this
     /// process lacks CAP_SYS_RESOURCE; ESRCH that the process is gone.
     public func writeOOMScore(_ score: OOMScore) throws(Errno) {
         try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { text throws(Errno) in

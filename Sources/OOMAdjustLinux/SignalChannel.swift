@@ -12,23 +12,26 @@ public final class SignalChannel {
     /// a signalfd for them.
     public init(_ signals: [CInt]) throws(Errno) {
         var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in signals { sigaddset(&mask, signal) }
-        let status = pthread_sigmask(SIG_BLOCK, &mask, &previousMask)
-        if status != 0 { throw Errno(rawValue: status) }
+        try nothingOrErrno { sigemptyset(&mask) }.get()
+        // EINVAL for a number that is no signal.
+        for signal in signals { try nothingOrErrno { sigaddset(&mask, signal) }.get() }
+        var previous = sigset_t()
+        try nothingOrReturnedErrno { pthread_sigmask(SIG_BLOCK, &mask, &previous) }.get()
+        previousMask = previous
         fileDescriptor = try valueOrErrno { signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }.get()
     }
 
     deinit {
-        close(fileDescriptor)
-        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        closeDescriptor(fileDescriptor)
+        _ = nothingOrReturnedErrno { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
     }
 
-    /// The next pending signal, or nil when none is.
+    /// The next pending signal, or nil when none is (EAGAIN: the descriptor does not block).
     public func next() -> CInt? {
         var info = signalfd_siginfo()
-        let count = read(fileDescriptor, &info, MemoryLayout<signalfd_siginfo>.size)
-        guard count == MemoryLayout<signalfd_siginfo>.size else { return nil }
+        // signalfd hands out whole records only.
+        guard case .success(MemoryLayout<signalfd_siginfo>.size) = valueOrErrno({ read(fileDescriptor, &info, MemoryLayout<signalfd_siginfo>.size) })
+        else { return nil }
         return CInt(info.ssi_signo)
     }
 }

@@ -3,6 +3,7 @@ import SystemPackage
 
 // Every libc call of this module goes through these, so EINTR and errno are handled in one place.
 
+/// For calls that return -1 and set errno.
 @inline(__always)
 func valueOrErrno<I: FixedWidthInteger>(retryOnInterrupt: Bool = true, _ body: () -> I) -> Result<I, Errno> {
     while true {
@@ -19,57 +20,63 @@ func nothingOrErrno<I: FixedWidthInteger>(retryOnInterrupt: Bool = true, _ body:
     valueOrErrno(retryOnInterrupt: retryOnInterrupt, body).map { _ in () }
 }
 
-/// Writes the decimal digits of `value` and a NUL into `buffer` (at least 12 bytes); no allocation.
+/// For calls that return NULL and set errno (opendir, fdopendir).
 @inline(__always)
-func formatDecimal(_ value: Int32, into buffer: UnsafeMutablePointer<CChar>) {
-    var digits: (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var magnitude = value.magnitude
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { raw in
-        repeat {
-            raw[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            count += 1
-        } while magnitude > 0
-        var out = 0
-        if value < 0 {
-            buffer[0] = CChar(UInt8(ascii: "-"))
-            out = 1
-        }
-        for i in stride(from: count - 1, through: 0, by: -1) {
-            buffer[out] = CChar(bitPattern: raw[i])
-            out += 1
-        }
-        buffer[out] = 0
+func pointerOrErrno<P>(retryOnInterrupt: Bool = true, _ body: () -> P?) -> Result<P, Errno> {
+    while true {
+        if let pointer = body() { return .success(pointer) }
+        let error = Errno(rawValue: errno)
+        if retryOnInterrupt && error == .interrupted { continue }
+        return .failure(error)
     }
 }
 
-/// Parses an optionally signed decimal integer, ignoring trailing whitespace (how /proc files end).
-func parseDecimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    var index = 0
-    var negative = false
-    if index < bytes.count && bytes[index] == UInt8(ascii: "-") {
-        negative = true
-        index += 1
+/// For calls that return the error number itself and leave errno alone (the pthread and `_r`
+/// functions: pthread_sigmask, getpwnam_r).
+@inline(__always)
+func nothingOrReturnedErrno(retryOnInterrupt: Bool = true, _ body: () -> CInt) -> Result<Void, Errno> {
+    while true {
+        let status = body()
+        if status == 0 { return .success(()) }
+        let error = Errno(rawValue: status)
+        if retryOnInterrupt && error == .interrupted { continue }
+        return .failure(error)
     }
-    var value = 0
-    var sawDigit = false
-    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-        value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-        sawDigit = true
-        index += 1
-        if value > Int(Int32.max) { return nil }
+}
+
+/// close(2), its error ignored. Never retried: Linux releases the descriptor even when close fails with
+/// EINTR, and a second close could hit a descriptor opened meanwhile. (Where close's error matters, as
+/// for a file just written, call `nothingOrErrno(retryOnInterrupt: false) { close(fd) }`.)
+@inline(__always)
+func closeDescriptor(_ descriptor: CInt) {
+    _ = nothingOrErrno(retryOnInterrupt: false) { close(descriptor) }
+}
+
+/// readdir(3), which returns NULL at the end and on an error alike: only errno, cleared before the
+/// call, tells them apart. `.success(nil)` is the end.
+@inline(__always)
+func nextDirectoryEntry(_ stream: OpaquePointer) -> Result<UnsafeMutablePointer<dirent>?, Errno> {
+    errno = 0
+    if let entry = readdir(stream) { return .success(entry) }
+    return errno == 0 ? .success(nil) : .failure(Errno(rawValue: errno))
+}
+
+/// poll(2) on `descriptors`, for at most `timeoutMilliseconds` (-1: no limit); how many are ready.
+///
+/// An interruption (EINTR) counts as a timeout, 0 ready, rather than a poll again with the same
+/// timeout: the caller's loop recomputes the time left to its next duty and polls again.
+@discardableResult
+public func poll(_ descriptors: inout [pollfd], timeoutMilliseconds: Int32) throws(Errno) -> Int {
+    let count = nfds_t(descriptors.count)
+    switch valueOrErrno(retryOnInterrupt: false, { Glibc.poll(&descriptors, count, timeoutMilliseconds) }) {
+    case .success(let ready): return Int(ready)
+    case .failure(.interrupted): return 0
+    case .failure(let error): throw error
     }
-    guard sawDigit else { return nil }
-    while index < bytes.count {
-        guard bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: " ") else { return nil }
-        index += 1
-    }
-    return negative ? -value : value
 }
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock of the proc connector's `timestamp_ns` (ktime_get_ns).
+/// clock_gettime cannot fail for a clock the kernel always has, so there is no errno to look at.
 public func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)

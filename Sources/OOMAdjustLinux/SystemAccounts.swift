@@ -1,4 +1,5 @@
 import Glibc
+import OOMAdjustCore
 
 /// The account database, as far as rules need it.
 public enum SystemAccounts {
@@ -11,24 +12,29 @@ public enum SystemAccounts {
         var size = 16384
         while true {
             var buffer = [CChar](repeating: 0, count: size)
-            let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
-            if status == ERANGE && size < 1 << 20 {
+            switch nothingOrReturnedErrno({ getpwnam_r(name, &entry, &buffer, buffer.count, &result) }) {
+            case .failure(.outOfRange) where size < Self.largestEntryBuffer:
                 size *= 4
-                continue
+            case .failure:
+                return nil
+            case .success:
+                // No such account is a success with no entry.
+                return result != nil ? entry.pw_uid : nil
             }
-            guard status == 0, result != nil else { return nil }
-            return entry.pw_uid
         }
     }
+
+    /// The largest buffer an account entry is read with (ERANGE, asked again, ends there).
+    static let largestEntryBuffer = 1 << 20
 
     /// UID_MIN from login.defs(5): the first uid given to people, so uids below it are system accounts.
     /// 1000, the Debian default, when the file or the setting is missing or unreadable.
     public static func firstUserUID(loginDefsPath: String = "/etc/login.defs") -> UInt32 {
-        guard let bytes = readSmallFile(AT_FDCWD, loginDefsPath, limit: 1 << 20) else { return 1000 }
+        guard let bytes = (try? readFilePrefix(AT_FDCWD, loginDefsPath, limit: 1 << 20).get()) else { return 1000 }
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
             if fields.count >= 2, fields[0].elementsEqual("UID_MIN".utf8),
-                let value = UInt32(String(decoding: fields[1], as: UTF8.self))
+                let value = DecimalText.unsigned(fields[1]).flatMap(UInt32.init(exactly:))
             {
                 return value
             }

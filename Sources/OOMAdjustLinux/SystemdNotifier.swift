@@ -89,7 +89,7 @@ public final class SystemdNotifier {
         descriptor = try valueOrErrno { socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }.get()
     }
 
-    deinit { close(descriptor) }
+    deinit { closeDescriptor(descriptor) }
 
     /// The notifier `NOTIFY_SOCKET` asks for: nil when the variable is unset or empty (not started by a
     /// service manager that listens), an error when it is set to something this cannot use. The
