@@ -19,6 +19,9 @@ let package = Package(
             path: "CNetlink",
             linkerSettings: [.linkedLibrary("mnl")]
         ),
+        // The Linux calls and constants Swift's Glibc module cannot reach (getdents64, openat2, O_PATH,
+        // signalfd's header); not netlink.
+        .target(name: "CLinuxSystem", path: "CLinuxSystem"),
         // The version string of this build, generated from scripts/version.sh by the plugin below.
         .target(name: "OOMAdjustVersion", plugins: ["BuildVersionPlugin"]),
         .plugin(name: "BuildVersionPlugin", capability: .buildTool()),
@@ -29,6 +32,7 @@ let package = Package(
             name: "OOMAdjustLinux",
             dependencies: [
                 "CNetlink",
+                "CLinuxSystem",
                 "OOMAdjustCore",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -13,7 +13,6 @@
 #include <linux/cn_proc.h>
 #include <linux/netlink.h>
 
-#define CNETLINK_MAX_BATCH 64u
 
 struct mnl_socket *CNetlink_open(void) {
     struct mnl_socket *nl = mnl_socket_open2(NETLINK_CONNECTOR, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -115,10 +114,10 @@ int CNetlink_wait_for_ack(struct mnl_socket *socket, uint32_t seq, int timeout_m
 
 int CNetlink_receive_batch(int fd, void *buffer, size_t slot_size, unsigned count,
                            CNetlink_datagram *datagrams) {
-    if (count > CNETLINK_MAX_BATCH) count = CNETLINK_MAX_BATCH;
-    struct mmsghdr messages[CNETLINK_MAX_BATCH];
-    struct iovec vectors[CNETLINK_MAX_BATCH];
-    struct sockaddr_nl senders[CNETLINK_MAX_BATCH];
+    if (count > CNetlink_BATCH_MAX) count = CNetlink_BATCH_MAX;
+    struct mmsghdr messages[CNetlink_BATCH_MAX];
+    struct iovec vectors[CNetlink_BATCH_MAX];
+    struct sockaddr_nl senders[CNetlink_BATCH_MAX];
     memset(messages, 0, sizeof(struct mmsghdr) * count);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = (char *)buffer + i * slot_size;

@@ -1,14 +1,14 @@
 // CNetlink: the proc connector, reached through libmnl, in the few shapes Swift cannot express itself.
 //
-// Every function returns -1 (or NULL) and sets errno on failure. Nothing here logs, retries by policy
-// or decides what an event means: that is the Swift side's job.
+// Every function returns -1 (or NULL) and sets errno on failure. Nothing here logs or decides what an
+// event means: that is the Swift side's job. The one loop, CNetlink_wait_for_ack's, is the protocol's,
+// not a policy: it reads past EINTR, EAGAIN, ENOBUFS and messages that are not the ack until the ack
+// or the caller's deadline. Calls that are not about netlink live in CLinuxSystem.
 #ifndef C_NETLINK_H
 #define C_NETLINK_H
 
 #include <stddef.h>
 #include <stdint.h>
-// Linux headers Swift's Glibc module leaves out, re-exported for the Linux layer (as CNIOLinux does).
-#include <sys/signalfd.h>
 
 // The kernel's `enum what` values from <linux/cn_proc.h>, as plain macros: the header declares them in
 // an anonymous enum nested in a struct, which Swift imports awkwardly, and 0x80000000 overflows `int`.
@@ -98,7 +98,10 @@ int CNetlink_wait_for_ack(struct mnl_socket *socket, uint32_t seq, int timeout_m
 /// other kind are dropped in the kernel, before the agent wakes.
 int CNetlink_attach_event_filter(int fd);
 
-/// Receives up to `count` (at most 64) datagrams with one recvmmsg(MSG_DONTWAIT) into consecutive
+/// The most datagrams one CNetlink_receive_batch takes: a larger `count` is cut to it.
+#define CNetlink_BATCH_MAX 64u
+
+/// Receives up to `count` (at most CNetlink_BATCH_MAX) datagrams with one recvmmsg(MSG_DONTWAIT) into consecutive
 /// slots of `slot_size` bytes in `buffer`. Returns how many arrived; -1 with EAGAIN when none is
 /// queued, or ENOBUFS when the kernel dropped events because the socket was full.
 int CNetlink_receive_batch(int fd, void *buffer, size_t slot_size, unsigned count,
@@ -109,17 +112,5 @@ int CNetlink_receive_batch(int fd, void *buffer, size_t slot_size, unsigned coun
 /// EPROTO when it is a netlink message but not a proc-connector event.
 /// Never reads outside buf[0..<length].
 int CNetlink_decode(const void *buf, size_t length, uint32_t sender_port, CNetlink_event *event);
-
-/// O_PATH, which glibc defines only under _GNU_SOURCE, so Swift's Glibc module does not see it.
-/// A /proc/PID directory opened this way costs no permission check and still pins that process.
-extern const int CNetlink_O_PATH;
-
-/// getdents64(2), which glibc wraps only through the variadic syscall(2) Swift cannot call.
-long CNetlink_getdents64(int fd, void *buf, size_t length);
-
-/// openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: opens `path` as if `root` were the file
-/// system's root, so absolute symlinks and `..` stay inside it. glibc has no wrapper (only syscall(2),
-/// which is variadic). -1 with ENOSYS before Linux 5.6.
-int CNetlink_open_in_root(int root, const char *path, int flags);
 
 #endif

@@ -1,4 +1,5 @@
 import CNetlink
+import CLinuxSystem
 import Glibc
 import OOMAdjustCore
 
@@ -70,7 +71,7 @@ public struct LiveProcessFacts: ProcessFacts, ~Copyable {
     public mutating func fileInProcessView(at path: [UInt8]) -> FileLookup {
         // The process's root as it sees it, in its own mount namespace: lookups from it cross that
         // namespace's mounts.
-        guard case .success(let root) = valueOrErrno({ openat(directory, "root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) })
+        guard case .success(let root) = valueOrErrno({ openat(directory, "root", CLinuxSystem_O_PATH | O_DIRECTORY | O_CLOEXEC) })
         else { return .unreadable }
         defer { closeDescriptor(root) }
         return lookUp(path, under: root)

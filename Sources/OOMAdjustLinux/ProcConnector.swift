@@ -119,7 +119,10 @@ public final class DatagramBatch {
     let buffer: UnsafeMutableRawBufferPointer
     let datagrams: UnsafeMutableBufferPointer<CNetlink_datagram>
 
-    public init(capacity: Int = 64) {
+    /// `capacity` is at most `CNetlink_BATCH_MAX`, the most one receive takes: a larger batch would
+    /// hold slots the shim never fills.
+    public init(capacity: Int = Int(CNetlink_BATCH_MAX)) {
+        precondition(capacity >= 1 && capacity <= Int(CNetlink_BATCH_MAX), "a datagram batch holds 1 to \(CNetlink_BATCH_MAX) datagrams")
         self.capacity = capacity
         buffer = .allocate(byteCount: capacity * Int(CNetlink_DATAGRAM_MAX), alignment: 8)
         datagrams = .allocate(capacity: capacity)

@@ -1,4 +1,5 @@
 import CNetlink
+import CLinuxSystem
 import Glibc
 import OOMAdjustCore
 import SystemPackage
@@ -21,7 +22,7 @@ public final class ProcRoot {
         let proc = try valueOrErrno { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }.get()
         descriptor = proc
         hostPIDNamespace = PIDNamespace.hostInode(procRoot: proc)
-        switch valueOrErrno({ openat(proc, "1/root", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }) {
+        switch valueOrErrno({ openat(proc, "1/root", CLinuxSystem_O_PATH | O_DIRECTORY | O_CLOEXEC) }) {
         case .success(let opened):
             hostRoot = opened
             hostRootProblem = nil
@@ -29,7 +30,7 @@ public final class ProcRoot {
             // Reaching init's root takes ptrace access to it, which a sandbox (or a PID 1 with
             // capabilities the agent lacks) can deny; the agent's own root is the host's on a host.
             hostRootProblem = error
-            hostRoot = (try? valueOrErrno { open("/", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }.get()) ?? -1
+            hostRoot = (try? valueOrErrno { open("/", CLinuxSystem_O_PATH | O_DIRECTORY | O_CLOEXEC) }.get()) ?? -1
         }
     }
 
@@ -58,7 +59,7 @@ public final class ProcRoot {
     /// when there is no symlink there.
     public func hostSymlink(at path: [UInt8]) -> HostSymlink? {
         guard hostRoot >= 0, let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        guard case .success(let directory) = openInRoot(hostRoot, absolutePath: Array(path[..<slash]), flags: CNetlink_O_PATH | O_DIRECTORY)
+        guard case .success(let directory) = openInRoot(hostRoot, absolutePath: Array(path[..<slash]), flags: CLinuxSystem_O_PATH | O_DIRECTORY)
         else { return nil }
         defer { closeDescriptor(directory) }
         var link = stat()
@@ -105,7 +106,7 @@ public final class ProcRoot {
     public func forEachProcess(_ body: (Int32) -> Void) throws(Errno) {
         try nothingOrErrno { lseek(descriptor, 0, SEEK_SET) }.get()
         while true {
-            let count = try valueOrErrno { Int(CNetlink_getdents64(descriptor, entries.baseAddress!, entries.count)) }.get()
+            let count = try valueOrErrno { Int(CLinuxSystem_getdents64(descriptor, entries.baseAddress!, entries.count)) }.get()
             if count == 0 { return }
             var offset = 0
             while offset < count {

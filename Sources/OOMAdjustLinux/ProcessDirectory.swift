@@ -1,4 +1,5 @@
 import CNetlink
+import CLinuxSystem
 import Glibc
 import OOMAdjustCore
 import SystemPackage
@@ -12,7 +13,7 @@ public struct ProcessDirectory: ~Copyable {
     public let pid: Int32
     let descriptor: CInt
 
-    /// openat(procRoot, "PID", CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC).
+    /// openat(procRoot, "PID", CLinuxSystem_O_PATH | O_DIRECTORY | O_CLOEXEC).
     public init(pid: Int32, in procRoot: ProcRoot) throws(Errno) {
         try self.init(pid: pid, inDescriptor: procRoot.descriptor)
     }
@@ -21,7 +22,7 @@ public struct ProcessDirectory: ~Copyable {
         self.pid = pid
         let result = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { name in
             formatDecimal(pid, into: name.baseAddress!)
-            return valueOrErrno { openat(procRoot, name.baseAddress!, CNetlink_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+            return valueOrErrno { openat(procRoot, name.baseAddress!, CLinuxSystem_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         }
         descriptor = try result.get()
     }

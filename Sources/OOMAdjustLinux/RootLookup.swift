@@ -1,4 +1,5 @@
 import CNetlink
+import CLinuxSystem
 import Glibc
 import OOMAdjustCore
 import SystemPackage
@@ -9,7 +10,7 @@ import SystemPackage
 /// neither an absolute symlink nor `..` leads out of it, and stats what it finds without opening it.
 func lookUp(_ path: [UInt8], under root: CInt) -> FileLookup {
     let fd: CInt
-    switch openInRoot(root, absolutePath: path, flags: CNetlink_O_PATH) {
+    switch openInRoot(root, absolutePath: path, flags: CLinuxSystem_O_PATH) {
     case .success(let opened): fd = opened
     case .failure(.noSuchFileOrDirectory), .failure(.notDirectory): return .missing
     case .failure: return .unreadable
@@ -29,7 +30,7 @@ func openInRoot(_ root: CInt, absolutePath path: [UInt8], flags: CInt) -> Result
     guard !relative.contains(0) else { return .failure(.noSuchFileOrDirectory) }
     // Bytes, not a String: a path need not be UTF-8.
     let name = (relative.isEmpty ? [UInt8(ascii: ".")] : Array(relative)).map { CChar(bitPattern: $0) } + [0]
-    switch valueOrErrno({ CNetlink_open_in_root(root, name, flags | O_CLOEXEC) }) {
+    switch valueOrErrno({ CLinuxSystem_open_in_root(root, name, flags | O_CLOEXEC) }) {
     case .failure(.noFunction): return valueOrErrno { openat(root, name, flags | O_CLOEXEC) }
     case let result: return result
     }

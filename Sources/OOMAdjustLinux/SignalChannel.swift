@@ -1,4 +1,5 @@
 import CNetlink
+import CLinuxSystem
 import Glibc
 import SystemPackage
 
