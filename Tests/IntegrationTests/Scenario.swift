@@ -119,16 +119,7 @@ final class Scenario: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        track(process)
-        let test = TestProcess(process: process, output: output.fileHandleForReading)
-        guard test.waitForLine(prefix: "ready ", seconds: readySeconds) != nil else {
-            throw HarnessError("\(executable) did not report ready within \(readySeconds) s")
-        }
-        return test
+        return try startAndAwaitReady(process, executable, seconds: readySeconds)
     }
 
     /// Starts `argv` as it is (a wrapper that execs a copy of the test program in place: setpriv, env,
@@ -138,14 +129,20 @@ final class Scenario: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         if let environment { process.environment = environment }
+        return try startAndAwaitReady(process, argv.joined(separator: " "), seconds: 10)
+    }
+
+    /// Runs `process` with its stdout piped to us, tracks it for cleanup and waits for its "ready PID"
+    /// line; `what` names it in the error.
+    private func startAndAwaitReady(_ process: Process, _ what: String, seconds: Double) throws -> TestProcess {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         track(process)
         let test = TestProcess(process: process, output: output.fileHandleForReading)
-        guard test.waitForLine(prefix: "ready ") != nil else {
-            throw HarnessError("\(argv.joined(separator: " ")) did not report ready")
+        guard test.waitForLine(prefix: "ready ", seconds: seconds) != nil else {
+            throw HarnessError("\(what) did not report ready within \(seconds) s")
         }
         return test
     }
