@@ -8,9 +8,9 @@ public enum SystemDirectories {
     /// Each directory just below it is searched too (`/usr/lib/*/`: `/usr/lib/openssh`, ...).
     public static let parentOfPrivateDirectories: [UInt8] = Array("/usr/lib".utf8)
 
-    /// "/usr/sbin, /usr/bin, ... and /usr/lib/*/", for messages.
-    public static var spelled: String {
+    /// "/usr/sbin, /usr/bin, ... and /usr/lib/*/", for messages. Spelled once: `check` of a generated
+    /// rule set may say it ten thousand times.
+    public static let spelled: String =
         fixed.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
-            + " and \(String(decoding: parentOfPrivateDirectories, as: UTF8.self))/*/"
-    }
+        + " and \(String(decoding: parentOfPrivateDirectories, as: UTF8.self))/*/"
 }

@@ -25,7 +25,7 @@ extension OOMAdjust {
                 printError("\(ruleFiles.path): \(failure.diagnostics.count) error(s); the configuration is invalid")
                 throw ExitStatus.configInvalid
             case .success(let loaded):
-                for warning in loaded.warnings { printError(warning.description) }
+                printError(lines: loaded.warnings.map(\.description))
                 let dropIns = loaded.files.count - 1
                 let read = dropIns > 0 ? " (with \(dropIns) drop-in file(s))" : ""
                 print("\(ruleFiles.path)\(read): \(loaded.rules.rules.count) rule(s), valid")
@@ -36,6 +36,22 @@ extension OOMAdjust {
 
 /// Prints a line to stderr with one write(2).
 func printError(_ line: String) {
-    let text = line + "\n"
-    _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    printError(lines: [line])
+}
+
+/// Prints lines to stderr in as few writes as the pipe takes (a generated rule set may earn ten
+/// thousand warnings: one write each cost more than finding them).
+func printError(lines: [String]) {
+    guard !lines.isEmpty else { return }
+    var text = lines.joined(separator: "\n")
+    text += "\n"
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
 }
