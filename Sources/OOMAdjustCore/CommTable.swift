@@ -40,62 +40,67 @@ struct CommTable: Sendable {
         var capacity = 8
         while capacity < 2 * (filed.count + steps.count) { capacity *= 2 }
         let mask = capacity - 1
-        var slots = [Slot](repeating: Slot(key: Comm(""), start: 0, end: 0, shorter: 0), count: capacity)
+        var table = [Slot](repeating: Slot(key: Comm(""), start: 0, end: 0, shorter: 0), count: capacity)
         var emptyKeyEntry: Entry?
-        var emptyKeyRules: [Int] = []
-        /// The slot of `key`, claimed for it if it has none yet.
-        func position(of key: Comm) -> Int {
-            var position = Int(truncatingIfNeeded: key.mixedHash) & mask
-            while slots[position].key != key && slots[position].key.count > 0 { position = (position + 1) & mask }
-            slots[position].key = key
-            return position
-        }
-        // Counts into `end` ...
-        for (key, rule) in filed {
-            if key.count == 0 { emptyKeyRules.append(rule) } else { slots[position(of: key)].end += 1 }
-        }
-        for step in steps where step.count > 0 { _ = position(of: step) }
-        // ... then each key's run begins where the last ended, and `end` is the filling point.
-        var next = Int32(members.count)
-        for index in slots.indices where slots[index].key.count > 0 {
-            let count = slots[index].end
-            slots[index].start = next
-            slots[index].end = next
-            next += count
-        }
-        members += repeatElement(0, count: filed.count - emptyKeyRules.count)
-        for (key, rule) in filed where key.count > 0 {
-            let index = position(of: key)
-            members[Int(slots[index].end)] = rule
-            slots[index].end += 1
-        }
-        if !emptyKeyRules.isEmpty {
-            emptyKeyEntry = Entry(bucket: RuleIndex.Bucket(start: members.count, end: members.count + emptyKeyRules.count))
-            members += emptyKeyRules
-        }
-        // Steps make the keys prefix-closed, so every shorter prefix of a key is a key to link to.
         var firstBytes = ByteSet()
         var longestKey = 0
-        for index in slots.indices where slots[index].key.count > 0 {
-            let key = slots[index].key
-            firstBytes.insert(key[0])
-            longestKey = max(longestKey, key.count)
-            guard !steps.isEmpty else { continue }
-            for length in stride(from: key.count - 1, to: 0, by: -1) {
-                let prefix = key.prefix(length)
-                var probe = Int(truncatingIfNeeded: prefix.mixedHash) & mask
-                while slots[probe].key != prefix {
-                    precondition(slots[probe].key.count > 0, "a step towards an anchor is missing")
-                    probe = (probe + 1) & mask
-                }
-                let shorter = slots[probe]
-                if shorter.start != shorter.end {
-                    slots[index].shorter = Int32(length)
-                    break
+        // Through one buffer pointer: a nested function that reached the array itself would check
+        // exclusive access and uniqueness on every probe, which was most of the cost of filing ten
+        // thousand names.
+        table.withUnsafeMutableBufferPointer { slots in
+            var emptyKeyRules: [Int] = []
+            /// The slot of `key`, claimed for it if it has none yet.
+            func position(of key: Comm) -> Int {
+                var position = Int(truncatingIfNeeded: key.mixedHash) & mask
+                while slots[position].key != key && slots[position].key.count > 0 { position = (position + 1) & mask }
+                slots[position].key = key
+                return position
+            }
+            // Counts into `end` ...
+            for (key, rule) in filed {
+                if key.count == 0 { emptyKeyRules.append(rule) } else { slots[position(of: key)].end += 1 }
+            }
+            for step in steps where step.count > 0 { _ = position(of: step) }
+            // ... then each key's run begins where the last ended, and `end` is the filling point.
+            var next = Int32(members.count)
+            for index in slots.indices where slots[index].key.count > 0 {
+                let count = slots[index].end
+                slots[index].start = next
+                slots[index].end = next
+                next += count
+            }
+            members += repeatElement(0, count: filed.count - emptyKeyRules.count)
+            for (key, rule) in filed where key.count > 0 {
+                let index = position(of: key)
+                members[Int(slots[index].end)] = rule
+                slots[index].end += 1
+            }
+            if !emptyKeyRules.isEmpty {
+                emptyKeyEntry = Entry(bucket: RuleIndex.Bucket(start: members.count, end: members.count + emptyKeyRules.count))
+                members += emptyKeyRules
+            }
+            // Steps make the keys prefix-closed, so every shorter prefix of a key is a key to link to.
+            for index in slots.indices where slots[index].key.count > 0 {
+                let key = slots[index].key
+                firstBytes.insert(key[0])
+                longestKey = max(longestKey, key.count)
+                guard !steps.isEmpty else { continue }
+                for length in stride(from: key.count - 1, to: 0, by: -1) {
+                    let prefix = key.prefix(length)
+                    var probe = Int(truncatingIfNeeded: prefix.mixedHash) & mask
+                    while slots[probe].key != prefix {
+                        precondition(slots[probe].key.count > 0, "a step towards an anchor is missing")
+                        probe = (probe + 1) & mask
+                    }
+                    let shorter = slots[probe]
+                    if shorter.start != shorter.end {
+                        slots[index].shorter = Int32(length)
+                        break
+                    }
                 }
             }
         }
-        self.slots = slots
+        self.slots = table
         self.mask = mask
         self.firstBytes = firstBytes
         self.emptyKeyEntry = emptyKeyEntry

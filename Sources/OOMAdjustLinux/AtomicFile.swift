@@ -36,19 +36,9 @@ public enum AtomicFile {
         }
         do throws(Errno) {
             try nothingOrErrno { fchmod(fd, mode) }.get()
-            // withCString rethrows untyped errors, so the outcome comes out as a value.
-            let written: Result<Void, Errno> = contents.withCString { text in
-                let length = strlen(text)
-                var offset = 0
-                while offset < length {
-                    switch valueOrErrno({ write(fd, text + offset, length - offset) }) {
-                    case .success(let count): offset += count
-                    case .failure(let error): return .failure(error)
-                    }
-                }
-                return .success(())
-            }
-            try written.get()
+            var text = contents
+            // withUTF8 rethrows untyped errors, so the outcome comes out as a value.
+            try text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }.get()
             try nothingOrErrno { fsync(fd) }.get()
             closed = true
             // close(2) reports delayed write errors on some file systems (NFS): those count too.

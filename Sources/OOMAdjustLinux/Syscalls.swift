@@ -44,6 +44,20 @@ func nothingOrReturnedErrno(retryOnInterrupt: Bool = true, _ body: () -> CInt) -
     }
 }
 
+/// write(2) until every byte of `bytes` is written: a pipe or a signal may cut a write short.
+public func writeAll(_ descriptor: CInt, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+    var offset = 0
+    while offset < bytes.count {
+        switch valueOrErrno({ write(descriptor, bytes.baseAddress! + offset, bytes.count - offset) }) {
+        // write(2) returns 0 only for a zero-length write; anything else would loop here for ever.
+        case .success(0): return .failure(.ioError)
+        case .success(let count): offset += count
+        case .failure(let error): return .failure(error)
+        }
+    }
+    return .success(())
+}
+
 /// close(2), its error ignored. Never retried: Linux releases the descriptor even when close fails with
 /// EINTR, and a second close could hit a descriptor opened meanwhile. (Where close's error matters, as
 /// for a file just written, call `nothingOrErrno(retryOnInterrupt: false) { close(fd) }`.)

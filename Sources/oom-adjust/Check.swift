@@ -21,11 +21,11 @@ extension OOMAdjust {
             let inventory = (try? ProcRoot()).map(SystemInventoryReader.read)
             switch ruleFiles.loader.load(inventory: inventory) {
             case .failure(let failure):
-                for diagnostic in failure.diagnostics { printError(diagnostic.description) }
+                printError(failure.diagnostics)
                 printError("\(ruleFiles.path): \(failure.diagnostics.count) error(s); the configuration is invalid")
                 throw ExitStatus.configInvalid
             case .success(let loaded):
-                printError(lines: loaded.warnings.map(\.description))
+                printError(loaded.warnings)
                 let dropIns = loaded.files.count - 1
                 let read = dropIns > 0 ? " (with \(dropIns) drop-in file(s))" : ""
                 print("\(ruleFiles.path)\(read): \(loaded.rules.rules.count) rule(s), valid")
@@ -36,22 +36,22 @@ extension OOMAdjust {
 
 /// Prints a line to stderr with one write(2).
 func printError(_ line: String) {
-    printError(lines: [line])
+    var text = line + "\n"
+    _ = text.withUTF8 { writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
-/// Prints lines to stderr in as few writes as the pipe takes (a generated rule set may earn ten
-/// thousand warnings: one write each cost more than finding them).
-func printError(lines: [String]) {
-    guard !lines.isEmpty else { return }
-    var text = lines.joined(separator: "\n")
-    text += "\n"
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+/// Prints diagnostics to stderr, a line each, in as few writes as the pipe takes: a generated rule set
+/// may earn ten thousand warnings, and one write (or one String) each cost more than finding them.
+func printError(_ diagnostics: [ConfigDiagnostic]) {
+    // Through one buffer of a pipe's size, written whenever it fills: the same memory, warm, every time.
+    let chunk = 1 << 16
+    var text: [UInt8] = []
+    text.reserveCapacity(2 * chunk)
+    for (index, diagnostic) in diagnostics.enumerated() {
+        diagnostic.appendDescription(to: &text)
+        text.append(UInt8(ascii: "\n"))
+        guard text.count >= chunk || index == diagnostics.count - 1 else { continue }
+        _ = text.withUnsafeBytes { writeAll(STDERR_FILENO, $0) }
+        text.removeAll(keepingCapacity: true)
     }
 }

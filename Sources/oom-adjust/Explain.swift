@@ -206,7 +206,7 @@ extension String {
 func loadOrPrint(_ ruleFiles: ConfigOptions) throws -> RuleSet {
     switch ruleFiles.loader.load() {
     case .failure(let failure):
-        for diagnostic in failure.diagnostics { printError(diagnostic.description) }
+        printError(failure.diagnostics)
         throw ExitStatus.configInvalid
     case .success(let loaded):
         return loaded.rules
