@@ -230,8 +230,8 @@ public final class Agent {
         // A new uid changes nothing for a process the agent gave nothing: protection is granted at exec,
         // fork, rename and sweeps, and a uid change can only take away what the agent gave.
         if event.kind == .uid && !holdsProtection { return }
-        let outcome = enforcer.enforce(pid: event.pid, trigger: Trigger(event.kind), ledger: &ledger)
-        record(outcome, pid: event.pid, trigger: Trigger(event.kind), eventTimestamp: event.timestampNanoseconds)
+        let outcome = enforcer.enforce(pid: event.pid, trigger: .event(event.kind), ledger: &ledger)
+        record(outcome, pid: event.pid, trigger: .event(event.kind), eventTimestamp: event.timestampNanoseconds)
     }
 
     /// Returns false when the loop should end.
@@ -291,7 +291,7 @@ public final class Agent {
             logger.debug(
                 "protection refused by the trust policy",
                 metadata: [
-                    "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)",
+                    "event": "\(trigger)", "pid": "\(pid)", "comm": "\(comm)",
                     "rule": "\(enforcer.rules.rules[rule].location)", "reason": "\(refusal)",
                 ])
         case .unchanged(let rule, let comm, let score):
@@ -323,7 +323,7 @@ public final class Agent {
                     metadata: metadata)
             }
         case .failed(let rule, let error):
-            var metadata: Logger.Metadata = ["event": "\(trigger.rawValue)", "pid": "\(pid)", "errno": "\(error.errno)", "call": "\(error.function)"]
+            var metadata: Logger.Metadata = ["event": "\(trigger)", "pid": "\(pid)", "errno": "\(error.errno)", "call": "\(error.function)"]
             if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
             logger.warning("cannot examine or adjust process", metadata: metadata)
         }
@@ -336,7 +336,7 @@ public final class Agent {
         guard logger.logLevel <= .debug else { return }
         let now = monotonicNanoseconds()
         var metadata: Logger.Metadata = [
-            "event": "\(trigger.rawValue)", "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)",
+            "event": "\(trigger)", "pid": "\(pid)", "comm": "\(comm)", "old": "\(from)", "new": "\(to)",
         ]
         if let rule { metadata["rule"] = "\(enforcer.rules.rules[rule].location)" }
         if let eventTimestamp, now >= eventTimestamp {

@@ -2,16 +2,17 @@ import OOMAdjustCore
 import OOMAdjustLinux
 import SystemPackage
 
-/// What made the agent look at a process.
-public enum Trigger: String, Sendable {
-    case exec, fork, comm, uid, sweep
+/// What made the agent look at a process: one of the process events it subscribes to (their kinds
+/// are `ProcessEvent.Kind`'s, named once there), or a sweep of /proc.
+public enum Trigger: Equatable, Sendable, CustomStringConvertible {
+    case event(ProcessEvent.Kind)
+    case sweep
 
-    public init(_ kind: ProcessEvent.Kind) {
-        switch kind {
-        case .exec: self = .exec
-        case .fork: self = .fork
-        case .comm: self = .comm
-        case .uid: self = .uid
+    /// As the log's `event=` spells it: the event's kind, or `sweep`.
+    public var description: String {
+        switch self {
+        case .event(let kind): kind.rawValue
+        case .sweep: "sweep"
         }
     }
 }
@@ -114,7 +115,7 @@ public struct Enforcer {
                 // Events were lost and the pid belongs to another process now (which renamed itself, if
                 // that is what brought the agent here).
                 ledger.forget(pid)
-                if trigger == .comm { ledger.renamed(pid) }
+                if trigger == .event(.comm) { ledger.renamed(pid) }
                 entry = ledger[pid]
                 guard rules.nameMayMatch(comm) else { return .unmatched(comm) }
             }
