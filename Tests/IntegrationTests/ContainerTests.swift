@@ -14,8 +14,7 @@ struct ContainerTests {
         return label.split(separator: " ").map { String($0.dropFirst("CAP_".count)) }
     }
 
-    @Test func theImageAdjustsHostProcessesLeavesOtherContainersAloneUnlessTheCgroupIsNamedAndStopsCleanly() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func theImageAdjustsHostProcessesLeavesOtherContainersAloneUnlessTheCgroupIsNamedAndStopsCleanly() throws {
         let podman = try Podman()
         let scenario = try Scenario()
         let agentImage = "localhost/\(podman.prefix)/oom-adjust"

@@ -55,8 +55,7 @@ struct DaemonSetTests {
         (podSpec(in: documents)?["containers"] as? [[String: Any]])?.first
     }
 
-    @Test func theManifestValidatesAgainstTheKubernetesSchemaOffline() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func theManifestValidatesAgainstTheKubernetesSchemaOffline() throws {
         let (_, validate) = try Self.requireTools()
         let result = try Harness.run("/usr/bin/unshare", ["--net", validate, "--strict", Self.manifest])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -73,8 +72,7 @@ struct DaemonSetTests {
         #expect(rejected.status != 0 && rejected.stdout.contains("'hostPid' was unexpected"), "\(rejected.stdout)")
     }
 
-    @Test func thePodRunsInTheHostsNamespacesWithTheImagesCapabilitiesAndNothingPrivileged() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func thePodRunsInTheHostsNamespacesWithTheImagesCapabilitiesAndNothingPrivileged() throws {
         let documents = try Self.documents()
         let pod = try #require(Self.podSpec(in: documents))
         #expect(pod["hostPID"] as? Bool == true)
@@ -104,8 +102,7 @@ struct DaemonSetTests {
         #expect(request > 0 && request <= limit)
     }
 
-    @Test func theRulesTheMetricsAndTheLivenessProbeAreWiredTogether() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func theRulesTheMetricsAndTheLivenessProbeAreWiredTogether() throws {
         let documents = try Self.documents()
         let pod = try #require(Self.podSpec(in: documents))
         let container = try #require(Self.container(in: documents))

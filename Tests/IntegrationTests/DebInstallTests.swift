@@ -45,8 +45,7 @@ extension PackagingTests {
         return result
     }
 
-    @Test func theDebIsLintianCleanInstallsKeepsTheEditedConffileOnRemoveAndPurgesClean() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func theDebIsLintianCleanInstallsKeepsTheEditedConffileOnRemoveAndPurgesClean() throws {
         let lintian = try #require(ServiceSupport.tool("lintian"), "lintian is not installed (scripts/ensure-test-deps.sh installs it)")
         let dpkgDeb = try #require(ServiceSupport.tool("dpkg-deb"), "dpkg-deb is not installed")
         let version = "9.9.8~install"

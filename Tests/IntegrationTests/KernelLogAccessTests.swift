@@ -25,8 +25,7 @@ struct KernelLogAccessTests {
         #expect(agent.stop() == 0)
     }
 
-    @Test func withoutCapSyslogWhereDmesgIsRestricted() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func withoutCapSyslogWhereDmesgIsRestricted() throws {
         let restrict = (try? String(contentsOfFile: "/proc/sys/kernel/dmesg_restrict", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard restrict == "1" else {
             // With dmesg_restrict=0 anyone may read the log and no capability is missing; the other test
@@ -38,8 +37,7 @@ struct KernelLogAccessTests {
             launcher: ["/usr/bin/setpriv", "--bounding-set=-syslog,-sys_admin", "--"], reason: "errno=\"Operation not permitted\" hint=\"reading it needs CAP_SYSLOG")
     }
 
-    @Test func withoutKmsgInDev() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func withoutKmsgInDev() throws {
         // A mount namespace of the agent's own whose /dev is an empty tmpfs; the machine's is untouched.
         try Self.expectEnforcingWithoutTheKernelLog(
             launcher: ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", "mount -t tmpfs oa-empty-dev /dev && exec \"$0\" \"$@\""],

@@ -25,8 +25,7 @@ extension StressTests {
             }
         }
 
-        @Test func anOverrunIsSurvivedWithAWarningAndTheNextKillIsStillRecorded() throws {
-            try Harness.requirePrivileges()
+        @Test(.privileged) func anOverrunIsSurvivedWithAWarningAndTheNextKillIsStillRecorded() throws {
             guard let cgroup = try MemoryCgroup.ofThisTest("oa-overrun", limitMiB: 64) else { return }
             let scenario = try Scenario()
             defer {

@@ -59,8 +59,7 @@ extension StressTests {
             return (expected.pid, records.first ?? "")
         }
 
-        @Test func rankNamesTheVictimTheKernelKillsItAndTheRecordNamesTheRule() throws {
-            try Harness.requirePrivileges()
+        @Test(.privileged) func rankNamesTheVictimTheKernelKillsItAndTheRecordNamesTheRule() throws {
             guard Harness.oomTestIsSafe() else { return }
             guard let cgroup = try MemoryCgroup.ofThisTest("oa-kill", limitMiB: Self.limitMiB) else { return }
             let scenario = try Scenario()

@@ -52,8 +52,7 @@ extension StressTests {
             }
         }
 
-        @Test func theKernelKillsWhatOurRulesSayAndTheLargestWithoutThem() throws {
-            try Harness.requirePrivileges()
+        @Test(.privileged) func theKernelKillsWhatOurRulesSayAndTheLargestWithoutThem() throws {
             guard Harness.oomTestIsSafe() else { return }
             guard let cgroup = try MemoryCgroup.ofThisTest("oa-oom", limitMiB: Self.limitMiB) else { return }
             let scenario = try Scenario()

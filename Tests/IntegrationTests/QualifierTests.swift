@@ -59,8 +59,7 @@ struct QualifierTests {
         #expect(parent.score == 0)
     }
 
-    @Test func cgroupSelectsByControlGroup() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func cgroupSelectsByControlGroup() throws {
         let hierarchy = try #require(CgroupHierarchy.writable(), "no writable cgroup hierarchy (v2, or v1 name=systemd)")
         let scenario = try Scenario()
         defer { scenario.cleanUp() }

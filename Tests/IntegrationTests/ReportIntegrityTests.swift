@@ -118,8 +118,7 @@ struct ReportIntegrityTests {
 
     // MARK: cgroup patterns
 
-    @Test func aDelegatedUserCgroupEndingInAServicesNameDoesNotMatchItsRule() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func aDelegatedUserCgroupEndingInAServicesNameDoesNotMatchItsRule() throws {
         let hierarchy = try #require(CgroupHierarchy.writable(), "no writable cgroup hierarchy (v2, or v1 name=systemd)")
         let scenario = try Scenario()
         defer { scenario.cleanUp() }

@@ -24,6 +24,22 @@ extension Trait where Self == ScenarioTrait {
     static var scenario: Self { ScenarioTrait() }
 }
 
+/// Root alone, for a test that builds and removes what it needs itself (a container, a package, a
+/// cgroup of its own) rather than a `Scenario`: it fails clearly without root, or skips outside CI.
+struct PrivilegesTrait: TestTrait, TestScoping {
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        try Harness.requirePrivileges()
+        try await function()
+    }
+}
+
+extension Trait where Self == PrivilegesTrait {
+    /// Root, and nothing else: `@Test(.privileged)`.
+    static var privileged: Self { PrivilegesTrait() }
+}
+
 extension Scenario {
     @TaskLocal static var scoped: Scenario?
 

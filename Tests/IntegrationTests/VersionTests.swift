@@ -16,8 +16,7 @@ struct VersionTests {
         return try Harness.run("/bin/sh", [path], environment: environment)
     }
 
-    @Test func theBinaryTheLogAndTheMetricSayTheScriptsVersion() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func theBinaryTheLogAndTheMetricSayTheScriptsVersion() throws {
         let expected = try Self.version().stdout.trimmingCharacters(in: .newlines)
         #expect(expected.range(of: #"^[0-9][0-9A-Za-z.+~]*$"#, options: .regularExpression) != nil, "\(expected)")
         let said = try Harness.run(Harness.agentBinary, ["--version"])
@@ -35,8 +34,7 @@ struct VersionTests {
 
     /// What a clone without tags says, and what a tarball made by `git archive` from the same commit
     /// says without any git: the same.
-    @Test func aGitArchiveTarballKnowsItsVersionWithoutGit() throws {
-        try Harness.requirePrivileges()
+    @Test(.privileged) func aGitArchiveTarballKnowsItsVersionWithoutGit() throws {
         let git = try #require(ServiceSupport.tool("git"), "git is not installed")
         let root = Harness.packageRoot.path
         let head = try Harness.run(git, ["-C", root, "rev-parse", "--short", "HEAD"]).stdout.trimmingCharacters(in: .newlines)
