@@ -58,6 +58,11 @@ import Testing
         #expect(Self.warnings("php-fpm* 5\n", Self.debian12).count == 1)
         #expect(Self.warnings("php-fpm* 5\n", Self.inventory(["php-fpm8.2"])).isEmpty)
         #expect(Self.warnings("sys* 5\n", Self.inventory([], processes: ["systemd"])).isEmpty)
+        // Among other comms, on either side of it in byte order; and a literal start longer than a comm
+        // is judged by the 15 bytes the kernel keeps.
+        #expect(Self.warnings("sys* 5\n", Self.inventory([], processes: ["apt", "sy", "systemd", "zsh"])).isEmpty)
+        #expect(Self.warnings("sysz* 5\n", Self.inventory([], processes: ["apt", "sy", "systemd", "zsh"])).count == 1)
+        #expect(Self.warnings("abcdefghijklmnopq* 5\n", Self.inventory([], processes: ["abcdefghijklmno"])).isEmpty)
         // One that starts with a wildcard may match anything.
         #expect(Self.warnings("* 5\n*-worker 3\n[a-z]x 1\n", Self.inventory([])).isEmpty)
     }
