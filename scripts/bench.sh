@@ -19,7 +19,7 @@
 #   4. Allocations on the event path: uprobes on libc's allocators, filtered to the agent's pid, during
 #      an exec storm of names no rule matches; reported as allocator calls per received datagram.
 #   5. Sweep time: with N extra sleeping processes, `oom-adjust once` as a whole process against a
-#      minimal C sweep (getdents /proc, openat each /proc/PID, read comm and oom_score_adj), median of
+#      minimal C sweep (getdents /proc, openat each /proc/PID, read ns/pid, comm and oom_score_adj), median of
 #      several alternating runs; and `oom-adjust rank` over the same processes (each named by a rule),
 #      median of as many runs.
 #   6. Cost of a large rule set: two agents side by side, one with a single rule, one with N exact

@@ -1,10 +1,17 @@
 // oa-bench-helper: what scripts/bench.sh compiles for each run (scripts/bench/compile.sh, which
 // scripts/test.sh also runs, with -Wall -Wextra -Werror). Minimal on purpose: every mode does the
 // least work that still answers its question, so the agent is compared with a floor, not a rival.
+// The floor includes the one read the job itself demands of every process a rule names: its PID
+// namespace (`ns/pid`), without which a rule would fight kubelet over a container's value (README,
+// "Containers: the kubelet/agent split"). It costs about 25 us on a fresh process, a kernel cost no
+// listener can skip; what the agent does beyond it (the dirfd, the second comm read that proves the
+// PID was not recycled, reading the value before writing it) stays in the ratio.
 //
 //   oa-bench-helper ref NAME VALUE PRIORITY      reference listener: proc connector (exec, fork, comm), read
-//                                        /proc/PID/comm, write VALUE to oom_score_adj when comm == NAME
-//   oa-bench-helper sweep                        getdents /proc, openat each /proc/PID, read comm and oom_score_adj
+//                                        /proc/PID/comm; when comm == NAME, read /proc/PID/ns/pid and
+//                                        write VALUE to oom_score_adj
+//   oa-bench-helper sweep                        getdents /proc, openat each /proc/PID, read its ns/pid, comm
+//                                        and oom_score_adj (every sleeper of the sweep phase is named by a rule)
 //   oa-bench-helper idle COUNT SECONDS NAME      fork COUNT children named NAME that pause (each dies by alarm)
 //   oa-bench-helper storm SECONDS COUNT PATH     posix_spawn PATH until SECONDS or COUNT, print "execs N ns T"
 //   oa-bench-helper probes A B COUNT GAP_US LIFE  spawn A LIFE and B LIFE alternately, COUNT each, GAP_US
@@ -142,6 +149,10 @@ static int ref_main(const char *name, int value, int priority) {
         if (comm[len - 1] == '\n') len--;
         if ((size_t)len != name_len || memcmp(comm, name, name_len) != 0) continue;
         matched++;
+        // The namespace read the kubelet/agent split demands (see the top of this file).
+        char link[64];
+        snprintf(path, sizeof path, "%d/ns/pid", pid);
+        if (readlinkat(proc, path, link, sizeof link) <= 0) continue;
         snprintf(path, sizeof path, "%d/oom_score_adj", pid);
         int wfd = openat(proc, path, O_WRONLY | O_CLOEXEC);
         if (wfd < 0) continue;
@@ -171,13 +182,15 @@ static int sweep_main(void) {
             int dir = openat(proc, d->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
             if (dir < 0) continue;
             processes++;
+            char link[64];
+            ssize_t ns = readlinkat(dir, "ns/pid", link, sizeof link);
             int fd = openat(dir, "comm", O_RDONLY | O_CLOEXEC);
             ssize_t a = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
             if (fd >= 0) close(fd);
             fd = openat(dir, "oom_score_adj", O_RDONLY | O_CLOEXEC);
             ssize_t b = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
             if (fd >= 0) close(fd);
-            if (a > 0 && b > 0) readable++;
+            if (ns > 0 && a > 0 && b > 0) readable++;
             close(dir);
         }
     }
