@@ -12,26 +12,22 @@ enum FileReadFailure: Error, Equatable {
 
 /// Reads a file relative to `directory` (or a path, with AT_FDCWD) to its end, growing the buffer as it
 /// goes (a /proc file of another process's memory, such as `environ`, comes a page per read). Past
-/// `limit` bytes it fails with `longerThan`.
-func readFile(_ directory: CInt, _ name: UnsafePointer<CChar>, limit: Int) -> Result<[UInt8], FileReadFailure> {
+/// `limit` bytes it fails with `longerThan`, or with `cutting` returns the first `limit` bytes.
+func readFile(_ directory: CInt, _ name: UnsafePointer<CChar>, limit: Int, cutting: Bool = false) -> Result<[UInt8], FileReadFailure> {
     let fd: CInt
     switch valueOrErrno({ openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY) }) {
     case .success(let opened): fd = opened
     case .failure(let error): return .failure(.unreadable(error))
     }
     defer { closeDescriptor(fd) }
-    return readToEnd(fd, limit: limit)
+    return readToEnd(fd, limit: limit, cutting: cutting)
 }
 
-/// `readFile`, but what lies past `limit` bytes is cut off instead of failing the read.
+/// `readFile`, cutting what lies past `limit` bytes: then only the open or a read can fail.
 func readFilePrefix(_ directory: CInt, _ name: UnsafePointer<CChar>, limit: Int) -> Result<[UInt8], Errno> {
-    let fd = valueOrErrno { openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY) }
-    return fd.flatMap { fd in
-        defer { closeDescriptor(fd) }
-        return readToEnd(fd, limit: limit, cutting: true).mapError { failure in
-            guard case .unreadable(let error) = failure else { preconditionFailure("a cut read is never too long") }
-            return error
-        }
+    readFile(directory, name, limit: limit, cutting: true).mapError { failure in
+        guard case .unreadable(let error) = failure else { preconditionFailure("a cut read is never too long") }
+        return error
     }
 }
 
