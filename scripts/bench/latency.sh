@@ -77,27 +77,42 @@ phase_latency() {
     latency_phase storm
 }
 
-# The summary's rows of phases 1 and 2, with their targets.
-summary_latency() {
-    local phase q note
+# The summary's rows of an idle and a storm latency phase, two listeners side by side (phase 6 shows
+# its two agents with these too): each percentile, then the probe counts. KEY is what the figures' keys
+# begin with (`rules-` for phase 6), LEFT and RIGHT the listeners' labels (the keys' ends), in column
+# order; the ratio is OWN's figure over the other's, and OWN's probes must all be adjusted (target
+# MISSED_PREFIX PHASE `_missed_` OWN, said as "PHASE probes WHO missed"). Each of TARGETS,
+# `PHASEQUANTILE=NAME:LIMIT:WHAT`, makes that row's ratio a target.
+latency_rows() {
+    local key=$1 left=$2 right=$3 own=$4 missed_prefix=$5 who=$6
+    shift 6
+    local other=$left phase q note spec name limit what
+    [[ $own == "$left" ]] && other=$right
     for phase in idle storm; do
         for q in p50 p90 p99 max; do
             note=""
-            if [[ $phase$q == idlep50 ]]; then
-                target idle_p50_ratio "idle latency p50, agent / reference" "$(ratio "$(v idle_p50_agent)" "$(v idle_p50_ref)")" 1.3
-                note="ratio <= 1.3: $VERDICT"
-            elif [[ $phase$q == stormp99 ]]; then
-                target storm_p99_ratio "storm latency p99, agent / reference" "$(ratio "$(v storm_p99_agent)" "$(v storm_p99_ref)")" 1.5
-                note="ratio <= 1.5: $VERDICT"
-            fi
-            row "$phase latency $q (us)" "$(v "${phase}_${q}_agent")" "$(v "${phase}_${q}_ref")" \
-                "$(ratio "$(v "${phase}_${q}_agent")" "$(v "${phase}_${q}_ref")")" "$note"
+            for spec in "$@"; do
+                [[ ${spec%%=*} == "$phase$q" ]] || continue
+                IFS=: read -r name limit what <<<"${spec#*=}"
+                target "$name" "$what" "$(ratio "$(v "$key${phase}_${q}_$own")" "$(v "$key${phase}_${q}_$other")")" "$limit"
+                note="ratio <= $limit: $VERDICT"
+            done
+            row "$phase latency $q (us)" "$(v "$key${phase}_${q}_$left")" "$(v "$key${phase}_${q}_$right")" \
+                "$(ratio "$(v "$key${phase}_${q}_$own")" "$(v "$key${phase}_${q}_$other")")" "$note"
         done
-        target "${phase}_missed_agent" "$phase probes the agent missed" "$(v "${phase}_missed_agent")" 0
-        row "$phase probes / missed / early" "$(v "${phase}_probes_agent")/$(v "${phase}_missed_agent")/$(v "${phase}_early_agent")" \
-            "$(v "${phase}_probes_ref")/$(v "${phase}_missed_ref")/$(v "${phase}_early_ref")" "" \
+        target "$missed_prefix${phase}_missed_$own" "$phase probes $who missed" "$(v "$key${phase}_missed_$own")" 0
+        row "$phase probes / missed / early" \
+            "$(v "$key${phase}_probes_$left")/$(v "$key${phase}_missed_$left")/$(v "$key${phase}_early_$left")" \
+            "$(v "$key${phase}_probes_$right")/$(v "$key${phase}_missed_$right")/$(v "$key${phase}_early_$right")" "" \
             "zero missed: $VERDICT"
     done
+}
+
+# The summary's rows of phases 1 and 2, with their targets.
+summary_latency() {
+    latency_rows "" agent ref agent "" "the agent" \
+        "idlep50=idle_p50_ratio:1.3:idle latency p50, agent / reference" \
+        "stormp99=storm_p99_ratio:1.5:storm latency p99, agent / reference"
     row "storm execs/s" "$(v storm_execs_per_s)" "" "" ""
     target cpu_ratio "CPU during the storm, agent / reference" "$(ratio "$(v cpu_agent)" "$(v cpu_ref)")" 1.5
     row "CPU % during storm" "$(v cpu_agent)" "$(v cpu_ref)" "$(ratio "$(v cpu_agent)" "$(v cpu_ref)")" \

@@ -139,25 +139,11 @@ phase_rules() {
 
 # The summary's section of phase 6, with its targets.
 summary_rules() {
-    local phase q note
     echo
     echo "rules: one agent with 1 rule, one with $(v rules_count) ($RULES exact, $RULES_GLOBS globs), side by side"
     row "" "1 rule" "$(v rules_count) rules" ratio target
-    for phase in idle storm; do
-        for q in p50 p90 p99 max; do
-            note=""
-            if [[ $phase$q == idlep50 ]]; then
-                target rules_idle_p50_ratio "idle latency p50, large rule set / one rule" "$(ratio "$(v rules-idle_p50_many)" "$(v rules-idle_p50_one)")" 1.1
-                note="ratio <= 1.1: $VERDICT"
-            fi
-            row "$phase latency $q (us)" "$(v "rules-${phase}_${q}_one")" "$(v "rules-${phase}_${q}_many")" \
-                "$(ratio "$(v "rules-${phase}_${q}_many")" "$(v "rules-${phase}_${q}_one")")" "$note"
-        done
-        target "rules_${phase}_missed_many" "$phase probes the large-rule-set agent missed" "$(v "rules-${phase}_missed_many")" 0
-        row "$phase probes / missed / early" "$(v "rules-${phase}_probes_one")/$(v "rules-${phase}_missed_one")/$(v "rules-${phase}_early_one")" \
-            "$(v "rules-${phase}_probes_many")/$(v "rules-${phase}_missed_many")/$(v "rules-${phase}_early_many")" "" \
-            "zero missed: $VERDICT"
-    done
+    latency_rows rules- one many many rules_ "the large-rule-set agent" \
+        "idlep50=rules_idle_p50_ratio:1.1:idle latency p50, large rule set / one rule"
     row "storm execs/s" "$(v rules-storm_execs_per_s)" "" "" ""
     target rules_cpu_ratio "CPU during the storm, large rule set / one rule" "$(ratio "$(v cpu_many)" "$(v cpu_one)")" 1.1
     row "CPU % during storm" "$(v cpu_one)" "$(v cpu_many)" "$(ratio "$(v cpu_many)" "$(v cpu_one)")" \
